@@ -1,0 +1,70 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+var (
+	bucketKeys      = []byte("keys")
+	bucketPreParams = []byte("preparams")
+	bucketMeta      = []byte("meta")
+)
+
+// Store is one node's bbolt file. It is safe for concurrent use.
+type Store struct {
+	db  *bolt.DB
+	log *slog.Logger
+}
+
+// Options tune Open.
+type Options struct {
+	// LockTimeout bounds the wait for bbolt's file lock (default 2s).
+	LockTimeout time.Duration
+	// ReadOnly opens the file without writing (auditing, tests).
+	ReadOnly bool
+}
+
+// Open opens or creates the store at path.
+func Open(path string, opts Options, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		return nil, errors.New("open ledger: missing logger")
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 2 * time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("open ledger %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	s := &Store{db: db, log: logger.With("component", "ledger")}
+	if !opts.ReadOnly {
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, b := range [][]byte{bucketKeys, bucketPreParams, bucketMeta} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("init ledger %s: %w", path, err)
+		}
+	}
+	return s, nil
+}
+
+// Close closes the file and releases its lock.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the file's path.
+func (s *Store) Path() string { return s.db.Path() }

@@ -1,0 +1,73 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/cofferhq/coffer/api/peerpb"
+)
+
+// Client reaches the other members, one lazily dialed connection each.
+type Client struct {
+	creds   Credentials
+	members Membership
+	mu      sync.Mutex
+	conns   map[string]*grpc.ClientConn
+}
+
+// NewClient builds a client for the membership.
+func NewClient(c Credentials, m Membership) (*Client, error) {
+	if c.Cert == nil || c.Signer == nil || c.CA == nil {
+		return nil, errors.New("new peer client: missing TLS credentials")
+	}
+	return &Client{creds: c, members: m, conns: map[string]*grpc.ClientConn{}}, nil
+}
+
+// Peer returns the stub for node.
+func (c *Client) Peer(node string) (peerpb.PeerClient, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cc, ok := c.conns[node]; ok {
+		return peerpb.NewPeerClient(cc), nil
+	}
+	m, ok := c.members[node]
+	if !ok {
+		return nil, fmt.Errorf("reach %s: %w", node, ErrNotMember)
+	}
+	cc, err := grpc.NewClient(m.Address,
+		grpc.WithTransportCredentials(credentials.NewTLS(ClientTLS(c.creds, c.members, node))),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessage), grpc.MaxCallSendMsgSize(MaxMessage)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("reach %s at %s: %w", node, m.Address, err)
+	}
+	c.conns[node] = cc
+	return peerpb.NewPeerClient(cc), nil
+}
+
+// Close closes every connection.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for n, cc := range c.conns {
+		errs = append(errs, cc.Close())
+		delete(c.conns, n)
+	}
+	return errors.Join(errs...)
+}
+
+// Send implements signer/tss.Transport's shape for the node.
+func (c *Client) Send(ctx context.Context, node string, env *peerpb.Envelope) error {
+	p, err := c.Peer(node)
+	if err != nil {
+		return err
+	}
+	_, err = p.Deliver(ctx, env)
+	return err
+}

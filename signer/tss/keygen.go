@@ -1,0 +1,68 @@
+package tss
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+)
+
+// KeygenRounds is the number of keygen rounds reported in progress.
+const KeygenRounds = 3
+
+// KeygenConfig describes this node's part in a distributed keygen.
+type KeygenConfig struct {
+	SessionID []byte
+	Self      string
+	KeyID     string
+	Threshold int      // t: any t+1 parties sign
+	Nodes     []string // the committee
+	PreParams *PreParams
+	Log       *slog.Logger
+}
+
+// NewKeygen prepares a keygen session (generation 0 of the key).
+func NewKeygen(cfg KeygenConfig) (*Session, error) {
+	if cfg.Threshold < 1 || cfg.Threshold+1 > len(cfg.Nodes) {
+		return nil, fmt.Errorf("keygen %s: %w: threshold %d with %d parties", cfg.KeyID, ErrBadSpec, cfg.Threshold, len(cfg.Nodes))
+	}
+	if cfg.PreParams == nil || !cfg.PreParams.ValidateWithProof() {
+		return nil, fmt.Errorf("keygen %s: %w", cfg.KeyID, ErrBadPreParams)
+	}
+	parties, err := Committee(cfg.KeyID, 0, cfg.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	ps := newPartySet(parties)
+	me, ok := ps.find(cfg.Self)
+	if !ok {
+		return nil, fmt.Errorf("keygen %s: %w: %s is not in the committee", cfg.KeyID, ErrBadSpec, cfg.Self)
+	}
+	s := newSession(cfg.SessionID, cfg.Self, KeygenRounds, cfg.Log)
+	s.addCommittee(ps)
+	params := tsslib.NewParameters(tsslib.S256(), tsslib.NewPeerContext(ps.sorted), me, len(ps.sorted), cfg.Threshold)
+	end := make(chan *keygen.LocalPartySaveData, 1)
+	party := keygen.NewLocalParty(params, s.out, end, *cfg.PreParams)
+	key := keyHex(me.Key)
+	s.local[key] = party
+	s.order = []string{key}
+	go forwardSave(s, key, end)
+	s.finish = func(done map[string]partyDone) (*Result, error) {
+		save := done[key].save
+		if save == nil || save.Xi == nil {
+			return nil, fmt.Errorf("keygen %s: %w: no share produced", cfg.KeyID, ErrAborted)
+		}
+		sh := &Share{Data: *save}
+		return &Result{PublicKey: sh.PublicKey(), Share: sh}, nil
+	}
+	return s, nil
+}
+
+func forwardSave(s *Session, key string, end <-chan *keygen.LocalPartySaveData) {
+	select {
+	case save := <-end:
+		s.done <- partyDone{key: key, save: save}
+	case <-s.abortCh:
+	}
+}

@@ -1,0 +1,46 @@
+package tss
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+)
+
+// PreParams are one party's tss-lib pre-parameters: a Paillier key and the
+// safe-prime based NTilde, h1, h2 with their proofs. They are secret.
+type PreParams = keygen.LocalPreParams
+
+// GeneratePreParams finds safe primes; it takes 10–40 s on two cores.
+// concurrency bounds the goroutines used (at least 1).
+func GeneratePreParams(ctx context.Context, concurrency int) (*PreParams, error) {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	pp, err := keygen.GeneratePreParamsWithContext(ctx, concurrency)
+	if err != nil {
+		return nil, fmt.Errorf("generate pre-params: %w", err)
+	}
+	return pp, nil
+}
+
+// MarshalPreParams encodes pre-parameters for sealing.
+func MarshalPreParams(pp *PreParams) ([]byte, error) {
+	if pp == nil || !pp.ValidateWithProof() {
+		return nil, fmt.Errorf("marshal pre-params: %w", ErrBadPreParams)
+	}
+	return json.Marshal(pp)
+}
+
+// UnmarshalPreParams decodes and validates pre-parameters.
+func UnmarshalPreParams(b []byte) (*PreParams, error) {
+	var pp PreParams
+	if err := json.Unmarshal(b, &pp); err != nil {
+		return nil, fmt.Errorf("unmarshal pre-params: %w: %v", ErrBadPreParams, err)
+	}
+	if !pp.ValidateWithProof() {
+		return nil, fmt.Errorf("unmarshal pre-params: %w", ErrBadPreParams)
+	}
+	return &pp, nil
+}

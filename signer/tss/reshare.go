@@ -1,0 +1,110 @@
+package tss
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	"github.com/bnb-chain/tss-lib/v2/ecdsa/resharing"
+	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+)
+
+// ReshareRounds is the number of resharing rounds reported in progress.
+const ReshareRounds = 4
+
+// ReshareConfig describes this node's part in a reshare from generation g
+// (old committee) to g+1 (new committee). A node may sit in both.
+type ReshareConfig struct {
+	SessionID     []byte
+	Self          string
+	KeyID         string
+	OldGeneration uint32
+	OldThreshold  int
+	OldCommittee  []string // the key's whole current committee
+	OldSigners    []string // the old parties taking part (≥ t+1)
+	NewNodes      []string
+	NewThreshold  int
+	Share         *Share     // when Self is an old signer; zeroed at the end
+	PreParams     *PreParams // when Self is in the new committee
+	Log           *slog.Logger
+}
+
+// NewReshare prepares a resharing session.
+func NewReshare(cfg ReshareConfig) (*Session, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("reshare %s: %w: %s", cfg.KeyID, ErrBadSpec, fmt.Sprintf(format, a...))
+	}
+	if len(cfg.OldSigners) < cfg.OldThreshold+1 {
+		return nil, bad("%d old parties, threshold needs %d", len(cfg.OldSigners), cfg.OldThreshold+1)
+	}
+	if cfg.NewThreshold < 1 || cfg.NewThreshold+1 > len(cfg.NewNodes) {
+		return nil, bad("new threshold %d with %d parties", cfg.NewThreshold, len(cfg.NewNodes))
+	}
+	inOld := map[string]bool{}
+	for _, n := range cfg.OldCommittee {
+		inOld[n] = true
+	}
+	for _, n := range cfg.OldSigners {
+		if !inOld[n] {
+			return nil, bad("%s is not in the current committee", n)
+		}
+	}
+	oldParties, err := Committee(cfg.KeyID, cfg.OldGeneration, cfg.OldSigners)
+	if err != nil {
+		return nil, err
+	}
+	newParties, err := Committee(cfg.KeyID, cfg.OldGeneration+1, cfg.NewNodes)
+	if err != nil {
+		return nil, err
+	}
+	oldSet, newSet := newPartySet(oldParties), newPartySet(newParties)
+	meOld, isOld := oldSet.find(cfg.Self)
+	meNew, isNew := newSet.find(cfg.Self)
+	if !isOld && !isNew {
+		return nil, bad("%s takes no part", cfg.Self)
+	}
+	s := newSession(cfg.SessionID, cfg.Self, ReshareRounds, cfg.Log)
+	s.addCommittee(oldSet)
+	s.addCommittee(newSet)
+	ec := tsslib.S256()
+	oldCtx, newCtx := tsslib.NewPeerContext(oldSet.sorted), tsslib.NewPeerContext(newSet.sorted)
+	nOld, nNew := len(oldSet.sorted), len(newSet.sorted)
+	var newKey string
+	if isNew {
+		if cfg.PreParams == nil || !cfg.PreParams.ValidateWithProof() {
+			return nil, fmt.Errorf("reshare %s: %w", cfg.KeyID, ErrBadPreParams)
+		}
+		params := tsslib.NewReSharingParameters(ec, oldCtx, newCtx, meNew, nOld, cfg.OldThreshold, nNew, cfg.NewThreshold)
+		save := keygen.NewLocalPartySaveData(nNew)
+		save.LocalPreParams = *cfg.PreParams
+		end := make(chan *keygen.LocalPartySaveData, 1)
+		newKey = keyHex(meNew.Key)
+		s.local[newKey] = resharing.NewLocalParty(params, save, s.out, end)
+		s.order = append(s.order, newKey)
+		go forwardSave(s, newKey, end)
+	}
+	if isOld {
+		if cfg.Share == nil || cfg.Share.Data.ShareID.Cmp(meOld.KeyInt()) != 0 {
+			return nil, fmt.Errorf("reshare %s: %w: share belongs to another party or generation", cfg.KeyID, ErrBadShare)
+		}
+		params := tsslib.NewReSharingParameters(ec, oldCtx, newCtx, meOld, nOld, cfg.OldThreshold, nNew, cfg.NewThreshold)
+		end := make(chan *keygen.LocalPartySaveData, 1)
+		k := keyHex(meOld.Key)
+		s.local[k] = resharing.NewLocalParty(params, cfg.Share.Data, s.out, end)
+		s.order = append(s.order, k)
+		s.onEnd = cfg.Share.Zero
+		go forwardSave(s, k, end)
+	}
+	s.finish = func(done map[string]partyDone) (*Result, error) {
+		if !isNew {
+			return &Result{PublicKey: cfg.Share.PublicKey()}, nil
+		}
+		save := done[newKey].save
+		if save == nil || save.Xi == nil {
+			return nil, fmt.Errorf("reshare %s: %w: no new share produced", cfg.KeyID, ErrAborted)
+		}
+		sh := &Share{Data: *save}
+		return &Result{PublicKey: sh.PublicKey(), Share: sh}, nil
+	}
+	return s, nil
+}

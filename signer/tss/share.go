@@ -1,0 +1,115 @@
+package tss
+
+import (
+	"crypto/ecdsa"
+	"encoding/json"
+	"fmt"
+	"math/big"
+
+	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+	"github.com/btcsuite/btcd/btcec/v2"
+)
+
+// Share is one party's key share (tss-lib save data). It is secret: it is
+// sealed before storage and zeroed after each session.
+type Share struct {
+	Data keygen.LocalPartySaveData
+}
+
+// LogValue keeps shares out of logs.
+func (s *Share) LogValue() any { return "REDACTED" }
+
+// MarshalShare encodes a share for sealing.
+func MarshalShare(s *Share) ([]byte, error) {
+	if s == nil || s.Data.Xi == nil || s.Data.ECDSAPub == nil {
+		return nil, fmt.Errorf("marshal share: %w", ErrBadShare)
+	}
+	return json.Marshal(s.Data)
+}
+
+// UnmarshalShare decodes a share and checks it belongs to pub (33-byte
+// SEC1 compressed).
+func UnmarshalShare(b []byte, pub []byte) (*Share, error) {
+	var s Share
+	if err := json.Unmarshal(b, &s.Data); err != nil {
+		return nil, fmt.Errorf("unmarshal share: %w: %v", ErrBadShare, err)
+	}
+	if s.Data.Xi == nil || s.Data.ShareID == nil || s.Data.ECDSAPub == nil || len(s.Data.Ks) == 0 {
+		return nil, fmt.Errorf("unmarshal share: %w: incomplete", ErrBadShare)
+	}
+	if err := s.setCurve(); err != nil {
+		return nil, err
+	}
+	got, err := CompressedPubKey(s.PublicKey())
+	if err != nil || string(got) != string(pub) {
+		return nil, fmt.Errorf("unmarshal share: %w: public key mismatch", ErrBadShare)
+	}
+	return &s, nil
+}
+
+func (s *Share) setCurve() error {
+	if !s.Data.ECDSAPub.ValidateBasic() {
+		return fmt.Errorf("unmarshal share: %w: public key not on curve", ErrBadShare)
+	}
+	for _, x := range s.Data.BigXj {
+		if !x.ValidateBasic() {
+			return fmt.Errorf("unmarshal share: %w: bad BigXj", ErrBadShare)
+		}
+	}
+	return nil
+}
+
+// PublicKey is the key's (master) public key.
+func (s *Share) PublicKey() *ecdsa.PublicKey {
+	return &ecdsa.PublicKey{Curve: tsslib.S256(), X: s.Data.ECDSAPub.X(), Y: s.Data.ECDSAPub.Y()}
+}
+
+// Zero overwrites the share's secret integers (Go may keep other copies;
+// this is best effort, as DESIGN.md §1.3 says).
+func (s *Share) Zero() {
+	if s == nil {
+		return
+	}
+	zeroInts(s.Data.Xi, s.Data.P, s.Data.Q, s.Data.Alpha, s.Data.Beta)
+	if sk := s.Data.PaillierSK; sk != nil {
+		zeroInts(sk.LambdaN, sk.PhiN, sk.P, sk.Q)
+	}
+}
+
+// ZeroPreParams overwrites pre-parameters' secrets.
+func ZeroPreParams(pp *PreParams) {
+	if pp == nil {
+		return
+	}
+	zeroInts(pp.P, pp.Q, pp.Alpha, pp.Beta)
+	if sk := pp.PaillierSK; sk != nil {
+		zeroInts(sk.LambdaN, sk.PhiN, sk.P, sk.Q)
+	}
+}
+
+func zeroInts(xs ...*big.Int) {
+	for _, x := range xs {
+		if x != nil {
+			x.SetInt64(0)
+		}
+	}
+}
+
+// CompressedPubKey is the 33-byte SEC1 encoding of a secp256k1 key.
+func CompressedPubKey(pub *ecdsa.PublicKey) ([]byte, error) {
+	var x, y btcec.FieldVal
+	if pub == nil || pub.X == nil || x.SetByteSlice(pub.X.Bytes()) || y.SetByteSlice(pub.Y.Bytes()) {
+		return nil, fmt.Errorf("compress public key: %w", ErrBadShare)
+	}
+	return btcec.NewPublicKey(&x, &y).SerializeCompressed(), nil
+}
+
+// ParsePubKey decodes a SEC1 secp256k1 public key.
+func ParsePubKey(b []byte) (*ecdsa.PublicKey, error) {
+	pk, err := btcec.ParsePubKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
+	return pk.ToECDSA(), nil
+}

@@ -1,0 +1,112 @@
+package tss
+
+import (
+	"crypto/ecdsa"
+	"fmt"
+	"log/slog"
+	"math/big"
+
+	"github.com/bnb-chain/tss-lib/v2/common"
+	"github.com/bnb-chain/tss-lib/v2/crypto"
+	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	"github.com/bnb-chain/tss-lib/v2/ecdsa/signing"
+	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+)
+
+// SignRounds is the number of signing rounds reported in progress.
+const SignRounds = 9
+
+// SignConfig describes this node's part in a signing session.
+type SignConfig struct {
+	SessionID  []byte
+	Self       string
+	KeyID      string
+	Generation uint32
+	Threshold  int
+	Committee  []string // the key's whole committee
+	Signers    []string // the t+1 (or more) nodes signing
+	Share      *Share   // this node's share; zeroed when the session ends
+	ChainCode  []byte
+	Path       []uint32 // non-hardened child path; empty for the master key
+	Digest     [32]byte // computed by this node itself
+	Log        *slog.Logger
+}
+
+// NewSign prepares a signing session.
+func NewSign(cfg SignConfig) (*Session, error) {
+	if len(cfg.Signers) < cfg.Threshold+1 {
+		return nil, fmt.Errorf("sign with %s: %w: %d signers, threshold needs %d", cfg.KeyID, ErrBadSpec, len(cfg.Signers), cfg.Threshold+1)
+	}
+	if cfg.Share == nil {
+		return nil, fmt.Errorf("sign with %s: %w", cfg.KeyID, ErrBadShare)
+	}
+	inCommittee := map[string]bool{}
+	for _, n := range cfg.Committee {
+		inCommittee[n] = true
+	}
+	for _, n := range cfg.Signers {
+		if !inCommittee[n] {
+			return nil, fmt.Errorf("sign with %s: %w: %s is not in the committee", cfg.KeyID, ErrBadSpec, n)
+		}
+	}
+	parties, err := Committee(cfg.KeyID, cfg.Generation, cfg.Signers)
+	if err != nil {
+		return nil, err
+	}
+	ps := newPartySet(parties)
+	me, ok := ps.find(cfg.Self)
+	if !ok {
+		return nil, fmt.Errorf("sign with %s: %w: %s is not a signer", cfg.KeyID, ErrBadSpec, cfg.Self)
+	}
+	if cfg.Share.Data.ShareID.Cmp(me.KeyInt()) != 0 {
+		return nil, fmt.Errorf("sign with %s: %w: share belongs to another party or generation", cfg.KeyID, ErrBadShare)
+	}
+	ec := tsslib.S256()
+	master := cfg.Share.PublicKey()
+	delta, pub, err := Derive(master, cfg.ChainCode, cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("sign with %s: %w", cfg.KeyID, err)
+	}
+	data := cfg.Share.Data
+	var kdd *big.Int
+	if len(cfg.Path) > 0 {
+		data.BigXj = append([]*crypto.ECPoint(nil), data.BigXj...)
+		keys := []keygen.LocalPartySaveData{data}
+		if err := signing.UpdatePublicKeyAndAdjustBigXj(delta, keys, pub, ec); err != nil {
+			return nil, fmt.Errorf("sign with %s: derive %v: %w", cfg.KeyID, cfg.Path, err)
+		}
+		data, kdd = keys[0], delta
+	}
+	s := newSession(cfg.SessionID, cfg.Self, SignRounds, cfg.Log)
+	s.addCommittee(ps)
+	params := tsslib.NewParameters(ec, tsslib.NewPeerContext(ps.sorted), me, len(ps.sorted), cfg.Threshold)
+	end := make(chan *common.SignatureData, 1)
+	msg := new(big.Int).SetBytes(cfg.Digest[:])
+	party := signing.NewLocalPartyWithKDD(msg, params, data, kdd, s.out, end, len(cfg.Digest))
+	key := keyHex(me.Key)
+	s.local[key] = party
+	s.order = []string{key}
+	s.onEnd = cfg.Share.Zero
+	go func() {
+		select {
+		case sig := <-end:
+			s.done <- partyDone{key: key, sig: sig}
+		case <-s.abortCh:
+		}
+	}()
+	s.finish = func(done map[string]partyDone) (*Result, error) {
+		sd := done[key].sig
+		if sd == nil || len(sd.R) == 0 {
+			return nil, fmt.Errorf("sign with %s: %w: no signature", cfg.KeyID, ErrAborted)
+		}
+		sig := &Signature{R: new(big.Int).SetBytes(sd.R), S: new(big.Int).SetBytes(sd.S)}
+		if len(sd.SignatureRecovery) > 0 {
+			sig.Recovery = sd.SignatureRecovery[0]
+		}
+		if !ecdsa.Verify(pub, cfg.Digest[:], sig.R, sig.S) {
+			return nil, &SessionError{Reason: "combined signature does not verify under the key", Err: ErrAborted}
+		}
+		return &Result{PublicKey: pub, Signature: sig}, nil
+	}
+	return s, nil
+}
