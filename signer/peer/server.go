@@ -24,7 +24,7 @@ const MaxMessage = 4 << 20
 // Handler serves the peer protocol. from is the authenticated node ID.
 type Handler interface {
 	Prepare(ctx context.Context, from string, req *peerpb.PrepareRequest) error
-	Run(ctx context.Context, from string, req *peerpb.RunRequest) (*peerpb.RunResponse, error)
+	RunSession(ctx context.Context, from string, req *peerpb.RunRequest) (*peerpb.RunResponse, error)
 	Deliver(ctx context.Context, from string, env *peerpb.Envelope) error
 	Abort(ctx context.Context, from string, req *peerpb.AbortRequest) error
 }
@@ -100,7 +100,7 @@ func (s *Server) Run(ctx context.Context, req *peerpb.RunRequest) (*peerpb.RunRe
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.h.Run(ctx, from, req)
+	resp, err := s.h.RunSession(ctx, from, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}

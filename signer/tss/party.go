@@ -91,3 +91,7 @@ func sortedNodes(nodes []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SortedPartyIDs returns tss-lib's sorted party IDs for parties (the same
+// IDs sessions use), for callers that drive tss-lib directly.
+func SortedPartyIDs(parties []Party) tsslib.SortedPartyIDs { return newPartySet(parties).sorted }

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cofferhq/coffer/api/operatorpb"
+	"github.com/cofferhq/coffer/internal/bench"
+	"github.com/cofferhq/coffer/signer"
+	ctss "github.com/cofferhq/coffer/signer/tss"
+)
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Measure the cluster against the raw library, in one run"}
+	var o upOptions
+	var count, conc, warmup int
+	sign := &cobra.Command{
+		Use:   "sign [--count N] [--concurrency C]",
+		Short: "2-of-3 signing: raw tss-lib in one process vs. the cluster through real nodes, transport and HSMs",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if count < 1 || conc < 1 || conc > count {
+				return fmt.Errorf("need 1 <= concurrency <= count")
+			}
+			return benchSign(cmd.Context(), cmd.OutOrStdout(), o, count, conc, warmup)
+		},
+	}
+	f := sign.Flags()
+	f.IntVar(&count, "count", 20, "signatures per phase")
+	f.IntVar(&conc, "concurrency", 1, "signatures in flight")
+	f.IntVar(&warmup, "warmup", 2, "unmeasured signatures before each phase")
+	f.StringVar(&o.preparams, "preparams", "", "pre-generated pre-parameter sets (JSON) instead of waiting for safe primes")
+	f.StringVar(&o.dir, "dir", "", "cluster folder (default: a temporary one)")
+	f.StringVar(&o.logLevel, "log-level", "warn", "node log level")
+	cmd.AddCommand(sign)
+	return cmd
+}
+
+// benchDigest is the i-th message both phases sign: the self-test digest
+// of a deterministic nonce, so raw and cluster sign the same digests.
+func benchNonce(i int) []byte {
+	h := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("coffer/bench/"), uint64(i)))
+	return h[:]
+}
+
+func benchSign(ctx context.Context, w io.Writer, o upOptions, count, conc, warmup int) error {
+	ctss.QuietLibrary()
+	c, cleanup, err := bringUp(ctx, w, o)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	l := c.Layout
+	const keyID = "bench"
+	signers := []string{"node1", "node2"}
+	cl, err := l.Dial("node1")
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	fmt.Fprintln(w, "• keygen bench (2-of-3)")
+	stream, err := cl.Operator.Keygen(ctx, &operatorpb.KeygenRequest{KeyId: keyID, Threshold: 1, Parties: []string{"node1", "node2", "node3"}})
+	if err != nil {
+		return err
+	}
+	if _, err := followProgress(io.Discard, "keygen", stream.Recv); err != nil {
+		return err
+	}
+	clusterOp := func(ctx context.Context, i int) error {
+		_, err := cl.Operator.SelfTestSign(ctx, &operatorpb.SelfTestSignRequest{KeyId: keyID, Parties: signers, Nonce: benchNonce(i)})
+		return err
+	}
+	fmt.Fprintf(w, "• cluster: %d signatures by node1+node2 at concurrency %d (API → coordinator → peers, mTLS, HSM unseal per session)\n", count, conc)
+	if _, err := bench.Run(ctx, warmup, 1, func(ctx context.Context, i int) error { return clusterOp(ctx, 1_000_000+i) }); err != nil {
+		return err
+	}
+	cs, err := bench.Run(ctx, count, conc, clusterOp)
+	if err != nil {
+		return fmt.Errorf("cluster phase: %w", err)
+	}
+	cl.Close()
+	c.Stop()
+	fmt.Fprintln(w, "• nodes stopped; unsealing node1's and node2's shares with their HSM tokens for the raw baseline")
+	raw := &bench.RawSigner{KeyID: keyID, Threshold: 1, Signers: signers, Shares: map[string]*ctss.Share{}}
+	for _, n := range signers {
+		sh, err := l.UnsealShare(ctx, n, keyID)
+		if err != nil {
+			return err
+		}
+		defer sh.Zero()
+		raw.Shares[n] = sh
+	}
+	rawOp := func(ctx context.Context, i int) error { return raw.Sign(ctx, signer.SelfTestDigest(keyID, benchNonce(i))) }
+	fmt.Fprintf(w, "• raw tss-lib: %d signatures in one process, in-memory routing, concurrency %d\n", count, conc)
+	if _, err := bench.Run(ctx, warmup, 1, func(ctx context.Context, i int) error { return rawOp(ctx, 1_000_000+i) }); err != nil {
+		return err
+	}
+	rs, err := bench.Run(ctx, count, conc, rawOp)
+	if err != nil {
+		return fmt.Errorf("raw phase: %w", err)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\tcount\tconc\tp50 ms\tp95 ms\tmax ms\tsigs/s\t")
+	for _, r := range []struct {
+		name string
+		s    bench.Stats
+	}{{"raw tss-lib", rs}, {"cluster", cs}} {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t\n", r.name, r.s.Count, conc, bench.Ms(r.s.P50), bench.Ms(r.s.P95), bench.Ms(r.s.Max), r.s.PerSec)
+	}
+	_ = tw.Flush()
+	out := map[string]any{
+		"bench": "sign", "count": count, "concurrency": conc,
+		"raw_p50_ms": round2(bench.Ms(rs.P50)), "cluster_p50_ms": round2(bench.Ms(cs.P50)),
+		"ratio_p50":      round2(bench.Ms(cs.P50) / bench.Ms(rs.P50)),
+		"raw_sigs_per_s": round2(rs.PerSec), "cluster_sigs_per_s": round2(cs.PerSec),
+		"throughput_ratio": round2(cs.PerSec / rs.PerSec),
+	}
+	b, _ := json.Marshal(out)
+	fmt.Fprintln(w, string(b))
+	return nil
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

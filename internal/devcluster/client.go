@@ -1,0 +1,64 @@
+package devcluster
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/cofferhq/coffer/api/operatorpb"
+	"github.com/cofferhq/coffer/pki"
+)
+
+// Client is an operator connection to one node's API.
+type Client struct {
+	Operator operatorpb.OperatorClient
+	conn     *grpc.ClientConn
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Dial connects to a node's API with the layout's operator certificate.
+func (l *Layout) Dial(id string) (*Client, error) {
+	return l.DialAs(id, l.Operator)
+}
+
+// DialAs connects to a node's API with the given client certificate.
+func (l *Layout) DialAs(id string, cc ClientCert) (*Client, error) {
+	n, err := l.Node(id)
+	if err != nil {
+		return nil, err
+	}
+	caPEM, err := os.ReadFile(l.Path(l.CA))
+	if err != nil {
+		return nil, err
+	}
+	ca, err := pki.ParseCertPEM(caPEM)
+	if err != nil {
+		return nil, err
+	}
+	certPEM, err := os.ReadFile(l.Path(cc.Cert))
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := os.ReadFile(l.Path(cc.Key))
+	if err != nil {
+		return nil, err
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("load client certificate %s: %w", cc.Cert, err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	tc := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, Certificates: []tls.Certificate{pair}, ServerName: n.ID}
+	conn, err := grpc.NewClient(n.API, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s at %s: %w", id, n.API, err)
+	}
+	return &Client{Operator: operatorpb.NewOperatorClient(conn), conn: conn}, nil
+}

@@ -1,0 +1,75 @@
+package signer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	grpcpeer "google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/cofferhq/coffer/pki"
+)
+
+// methodRoles says which certificate role may call each client API method.
+// A method missing here is refused for everyone (fail closed).
+var methodRoles = map[string]string{
+	"/coffer.operator.v1.Operator/Keygen":       pki.RoleOperator,
+	"/coffer.operator.v1.Operator/Reshare":      pki.RoleOperator,
+	"/coffer.operator.v1.Operator/ListKeys":     pki.RoleOperator,
+	"/coffer.operator.v1.Operator/SelfTestSign": pki.RoleOperator,
+	"/coffer.operator.v1.Operator/Status":       pki.RoleOperator,
+}
+
+// apiTLS serves clients whose certificate the cluster CA issued.
+func apiTLS(c tls.Certificate, ca *x509.Certificate) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{c},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+}
+
+func clientIdentity(ctx context.Context) (pki.Identity, error) {
+	p, ok := grpcpeer.FromContext(ctx)
+	if !ok {
+		return pki.Identity{}, status.Error(codes.Unauthenticated, "no client")
+	}
+	ti, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(ti.State.VerifiedChains) == 0 {
+		return pki.Identity{}, status.Error(codes.Unauthenticated, "no verified client certificate")
+	}
+	id, err := pki.IdentityOf(ti.State.VerifiedChains[0][0])
+	if err != nil {
+		return pki.Identity{}, status.Error(codes.PermissionDenied, "client certificate carries no known role")
+	}
+	return id, nil
+}
+
+func authorize(ctx context.Context, method string) error {
+	id, err := clientIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	want, ok := methodRoles[method]
+	if !ok || id.Role != want {
+		return status.Errorf(codes.PermissionDenied, "%s (role %s) may not call %s", id.Name, id.Role, method)
+	}
+	return nil
+}
+
+func unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := authorize(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+func streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if err := authorize(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
+	return h(srv, ss)
+}

@@ -1,0 +1,206 @@
+package signer
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/cofferhq/coffer/api/operatorpb"
+	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/ledger"
+	ctss "github.com/cofferhq/coffer/signer/tss"
+)
+
+type operatorAPI struct {
+	operatorpb.UnimplementedOperatorServer
+	n *Node
+}
+
+func newAPIServer(n *Node) (*grpc.Server, error) {
+	cert := tls.Certificate{Certificate: [][]byte{n.creds.Cert.Raw}, PrivateKey: n.creds.Signer, Leaf: n.creds.Cert}
+	s := grpc.NewServer(
+		grpc.Creds(credentials.NewTLS(apiTLS(cert, n.creds.CA))),
+		grpc.UnaryInterceptor(unaryAuth), grpc.StreamInterceptor(streamAuth),
+		grpc.MaxRecvMsgSize(1<<20),
+	)
+	operatorpb.RegisterOperatorServer(s, &operatorAPI{n: n})
+	return s, nil
+}
+
+func (a *operatorAPI) checkParties(parties []string) error {
+	if len(parties) == 0 {
+		return status.Error(codes.InvalidArgument, "no parties named")
+	}
+	seen := map[string]bool{}
+	for _, p := range parties {
+		if _, ok := a.n.members[p]; !ok {
+			return status.Errorf(codes.InvalidArgument, "%q is not a cluster member", p)
+		}
+		if seen[p] {
+			return status.Errorf(codes.InvalidArgument, "%q is named twice", p)
+		}
+		seen[p] = true
+	}
+	return nil
+}
+
+func streamProgress(send func(*operatorpb.Progress) error) progressFn {
+	return func(stage, node string, p *ctss.Progress) {
+		msg := &operatorpb.Progress{Stage: stage, Node: node}
+		if p != nil {
+			msg.Round, msg.Rounds = int32(p.Round), int32(p.Rounds)
+		}
+		_ = send(msg)
+	}
+}
+
+// Keygen implements operatorpb.OperatorServer.
+func (a *operatorAPI) Keygen(req *operatorpb.KeygenRequest, stream operatorpb.Operator_KeygenServer) error {
+	if !ValidKeyID(req.KeyId) {
+		return status.Errorf(codes.InvalidArgument, "malformed key ID %q (lowercase letters, digits, '.', '_', '-')", req.KeyId)
+	}
+	if err := a.checkParties(req.Parties); err != nil {
+		return err
+	}
+	if req.Threshold < 1 || int(req.Threshold) >= len(req.Parties) {
+		return status.Errorf(codes.InvalidArgument, "threshold %d needs 1 <= t < %d parties", req.Threshold, len(req.Parties))
+	}
+	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_KEYGEN, KeyId: req.KeyId, Parties: slices.Sorted(slices.Values(req.Parties)), Threshold: req.Threshold}
+	resps, err := a.n.coordinate(stream.Context(), spec, streamProgress(stream.Send))
+	if err != nil {
+		return sessionStatus(err)
+	}
+	var pub []byte
+	for node, r := range resps {
+		if pub != nil && !bytes.Equal(pub, r.PublicKey) {
+			return status.Errorf(codes.Internal, "keygen of %s: %s reports another public key", req.KeyId, node)
+		}
+		pub = r.PublicKey
+	}
+	rec, err := a.n.store.Key(req.KeyId)
+	if err != nil || !bytes.Equal(rec.PublicKey, pub) {
+		return status.Errorf(codes.Internal, "keygen of %s: this node's record does not match", req.KeyId)
+	}
+	return stream.Send(&operatorpb.Progress{Stage: "complete", Node: a.n.cfg.Node, Key: keyInfo(rec)})
+}
+
+// Reshare implements operatorpb.OperatorServer.
+func (a *operatorAPI) Reshare(req *operatorpb.ReshareRequest, stream operatorpb.Operator_ReshareServer) error {
+	rec, err := a.n.store.Key(req.KeyId)
+	if err != nil {
+		return status.Errorf(codes.NotFound, "key %s: %v", req.KeyId, err)
+	}
+	if err := a.checkParties(req.OldParties); err != nil {
+		return err
+	}
+	if err := a.checkParties(req.NewParties); err != nil {
+		return err
+	}
+	if req.NewThreshold < 1 || int(req.NewThreshold) >= len(req.NewParties) {
+		return status.Errorf(codes.InvalidArgument, "new threshold %d needs 1 <= t < %d parties", req.NewThreshold, len(req.NewParties))
+	}
+	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_RESHARE, KeyId: req.KeyId,
+		Parties: slices.Sorted(slices.Values(req.OldParties)), NewParties: slices.Sorted(slices.Values(req.NewParties)),
+		NewThreshold: req.NewThreshold, OldGeneration: rec.Generation, OldThreshold: int32(rec.Threshold),
+		OldCommittee: nodesOf(rec), PublicKey: rec.PublicKey}
+	if _, err := a.n.coordinate(stream.Context(), spec, streamProgress(stream.Send)); err != nil {
+		return sessionStatus(err)
+	}
+	after, err := a.n.store.Key(req.KeyId)
+	if err != nil {
+		return status.Errorf(codes.Internal, "reshare of %s: %v", req.KeyId, err)
+	}
+	return stream.Send(&operatorpb.Progress{Stage: "complete", Node: a.n.cfg.Node, Key: keyInfo(after)})
+}
+
+// SelfTestSign implements operatorpb.OperatorServer.
+func (a *operatorAPI) SelfTestSign(ctx context.Context, req *operatorpb.SelfTestSignRequest) (*operatorpb.SelfTestSignResponse, error) {
+	if !a.n.cfg.SelfTestSigning {
+		return nil, status.Error(codes.FailedPrecondition, "self-test signing is disabled on this node")
+	}
+	if len(req.Nonce) != 32 {
+		return nil, status.Error(codes.InvalidArgument, "nonce must be 32 bytes")
+	}
+	if err := a.checkParties(req.Parties); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_SIGN, KeyId: req.KeyId, Parties: slices.Sorted(slices.Values(req.Parties)),
+		SelftestNonce: req.Nonce, DerivationPath: req.DerivationPath}
+	resps, err := a.n.coordinate(ctx, spec, nil)
+	if err != nil {
+		return nil, sessionStatus(err)
+	}
+	r := resps[a.n.cfg.Node]
+	pub, err := ctss.ParsePubKey(r.PublicKey)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "sign: %v", err)
+	}
+	d := SelfTestDigest(req.KeyId, req.Nonce)
+	rr, ss := new(big.Int).SetBytes(r.SignatureR), new(big.Int).SetBytes(r.SignatureS)
+	if !ecdsa.Verify(pub, d[:], rr, ss) {
+		return nil, status.Error(codes.Internal, "sign: combined signature does not verify")
+	}
+	return &operatorpb.SelfTestSignResponse{Digest: d[:], PublicKey: r.PublicKey, SignatureR: r.SignatureR, SignatureS: r.SignatureS,
+		SignatureRecovery: r.SignatureRecovery, ElapsedUs: time.Since(start).Microseconds()}, nil
+}
+
+// ListKeys implements operatorpb.OperatorServer.
+func (a *operatorAPI) ListKeys(context.Context, *operatorpb.ListKeysRequest) (*operatorpb.ListKeysResponse, error) {
+	recs, err := a.n.store.Keys()
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "list keys: %v", err)
+	}
+	out := &operatorpb.ListKeysResponse{}
+	for _, r := range recs {
+		out.Keys = append(out.Keys, keyInfo(r))
+	}
+	return out, nil
+}
+
+// Status implements operatorpb.OperatorServer.
+func (a *operatorAPI) Status(context.Context, *operatorpb.StatusRequest) (*operatorpb.StatusResponse, error) {
+	pooled, err := a.n.store.PreParamsCount()
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "status: %v", err)
+	}
+	recs, _ := a.n.store.Keys()
+	a.n.mu.Lock()
+	active := 0
+	for _, e := range a.n.sessions {
+		if e.state != ended {
+			active++
+		}
+	}
+	a.n.mu.Unlock()
+	return &operatorpb.StatusResponse{Node: a.n.cfg.Node, PreparamsPooled: int32(pooled),
+		PreparamsTarget: int32(a.n.cfg.PreParams.PoolSize), Keys: int32(len(recs)), SessionsActive: int32(active)}, nil
+}
+
+func keyInfo(r ledger.KeyRecord) *operatorpb.KeyInfo {
+	return &operatorpb.KeyInfo{KeyId: r.ID, PublicKey: r.PublicKey, Threshold: int32(r.Threshold),
+		Committee: nodesOf(r), Generation: r.Generation, ChainCode: r.ChainCode}
+}
+
+func sessionStatus(err error) error {
+	var sf *SessionFailedError
+	switch {
+	case errors.As(err, &sf):
+		return status.Error(codes.Aborted, sf.Error())
+	case errors.Is(err, ErrNotParty):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	default:
+		return status.Error(codes.Internal, fmt.Sprintf("session: %v", err))
+	}
+}

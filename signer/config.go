@@ -1,0 +1,240 @@
+package signer
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cofferhq/coffer/hsm/pkcs11"
+)
+
+// Config is one node's configuration (configs/node.example.yaml documents
+// every field). Secrets are never inline: the HSM PIN is read from a file
+// or an environment variable the config names.
+type Config struct {
+	Node    string `yaml:"node"`
+	Cluster string `yaml:"cluster"`
+	Listen  struct {
+		Peer string `yaml:"peer"`
+		API  string `yaml:"api"`
+	} `yaml:"listen"`
+	TLS struct {
+		CA   string `yaml:"ca"`
+		Cert string `yaml:"cert"`
+	} `yaml:"tls"`
+	HSM struct {
+		Backend string `yaml:"backend"`
+		// SoftHSM2Conf, for development only, sets SOFTHSM2_CONF for this
+		// process before the module loads.
+		SoftHSM2Conf string         `yaml:"softhsm2_conf,omitempty"`
+		PKCS11       pkcs11.Config `yaml:"pkcs11"`
+	} `yaml:"hsm"`
+	Store struct {
+		Path string `yaml:"path"`
+	} `yaml:"store"`
+	PreParams struct {
+		PoolSize    int  `yaml:"pool_size"`
+		Generate    bool `yaml:"generate"`
+		Concurrency int  `yaml:"concurrency"`
+	} `yaml:"preparams"`
+	Sessions struct {
+		Timeout    Duration `yaml:"timeout"`
+		MaxTimeout Duration `yaml:"max_timeout"`
+	} `yaml:"sessions"`
+	SelfTestSigning bool           `yaml:"selftest_signing"`
+	Members         []MemberConfig `yaml:"members"`
+	Log             struct {
+		Level string `yaml:"level"`
+	} `yaml:"log"`
+}
+
+// MemberConfig names one cluster node (this one included).
+type MemberConfig struct {
+	ID          string `yaml:"id"`
+	Peer        string `yaml:"peer"`
+	API         string `yaml:"api"`
+	IdentityKey string `yaml:"identity_key"` // hex Ed25519 public key
+}
+
+// Duration is a time.Duration written as "30s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// LoadConfig reads a config file strictly (unknown fields are errors),
+// resolves relative paths against the file's folder, applies defaults and
+// validates.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg.resolve(filepath.Dir(path))
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// LoadConfigForHSM reads a config for `cofferd hsm init`: only the HSM
+// section must be complete, since the members list cannot name the
+// identity key before it exists.
+func LoadConfigForHSM(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg.resolve(filepath.Dir(path))
+	if err := cfg.HSM.PKCS11.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: hsm.pkcs11: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// DecodeConfig decodes YAML strictly and applies defaults.
+func DecodeConfig(r io.Reader) (*Config, error) {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, errors.New("decode: more than one YAML document")
+	}
+	cfg.defaults()
+	return &cfg, nil
+}
+
+func (c *Config) defaults() {
+	if c.HSM.Backend == "" {
+		c.HSM.Backend = "pkcs11"
+	}
+	c.HSM.PKCS11 = c.HSM.PKCS11.WithDefaults()
+	if c.Sessions.Timeout == 0 {
+		c.Sessions.Timeout = Duration(2 * time.Minute)
+	}
+	if c.Sessions.MaxTimeout == 0 {
+		c.Sessions.MaxTimeout = Duration(10 * time.Minute)
+	}
+	if c.PreParams.Concurrency == 0 {
+		c.PreParams.Concurrency = 1
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+}
+
+func (c *Config) resolve(dir string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	abs(&c.TLS.CA)
+	abs(&c.TLS.Cert)
+	abs(&c.Store.Path)
+	abs(&c.HSM.SoftHSM2Conf)
+	abs(&c.HSM.PKCS11.PINFile)
+}
+
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Node == "" {
+		bad("node: required")
+	}
+	if c.Cluster == "" {
+		bad("cluster: required")
+	}
+	for name, addr := range map[string]string{"listen.peer": c.Listen.Peer, "listen.api": c.Listen.API} {
+		if err := loopbackOrHost(addr); err != nil {
+			bad("%s: %v", name, err)
+		}
+	}
+	if c.TLS.CA == "" || c.TLS.Cert == "" {
+		bad("tls.ca and tls.cert: required")
+	}
+	if c.Store.Path == "" {
+		bad("store.path: required")
+	}
+	if c.HSM.Backend != "pkcs11" {
+		bad("hsm.backend: %q is not supported (pkcs11)", c.HSM.Backend)
+	} else if err := c.HSM.PKCS11.Validate(); err != nil {
+		bad("hsm.pkcs11: %w", err)
+	}
+	if c.PreParams.PoolSize < 0 || c.PreParams.PoolSize > 64 {
+		bad("preparams.pool_size: %d is outside 0..64", c.PreParams.PoolSize)
+	}
+	if c.PreParams.Concurrency < 1 || c.PreParams.Concurrency > 64 {
+		bad("preparams.concurrency: %d is outside 1..64", c.PreParams.Concurrency)
+	}
+	if c.Sessions.Timeout <= 0 || c.Sessions.Timeout > c.Sessions.MaxTimeout {
+		bad("sessions.timeout: must be positive and at most sessions.max_timeout")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	seen := map[string]bool{}
+	self := false
+	for i, m := range c.Members {
+		if m.ID == "" || seen[m.ID] {
+			bad("members[%d]: empty or repeated id %q", i, m.ID)
+		}
+		seen[m.ID] = true
+		self = self || m.ID == c.Node
+		if _, err := net.ResolveTCPAddr("tcp", m.Peer); err != nil || m.Peer == "" {
+			bad("members[%d] (%s): peer address %q: invalid", i, m.ID, m.Peer)
+		}
+		if k, err := hex.DecodeString(m.IdentityKey); err != nil || len(k) != ed25519.PublicKeySize {
+			bad("members[%d] (%s): identity_key must be %d hex bytes", i, m.ID, ed25519.PublicKeySize)
+		}
+	}
+	if !self {
+		bad("members: this node (%q) is not listed", c.Node)
+	}
+	return errors.Join(errs...)
+}
+
+func loopbackOrHost(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: %v", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		return fmt.Errorf("%q: listen on a named address, not on every interface", addr)
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package signer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cofferhq/coffer/hsm"
+	"github.com/cofferhq/coffer/ledger"
+	"github.com/cofferhq/coffer/pki"
+	"github.com/cofferhq/coffer/signer/peer"
+)
+
+// Deps are the node's collaborators, opened by the caller.
+type Deps struct {
+	Keystore hsm.Keystore
+	Store    *ledger.Store
+	Log      *slog.Logger
+}
+
+// Node is one Coffer signer.
+type Node struct {
+	cfg     *Config
+	log     *slog.Logger
+	ks      hsm.Keystore
+	store   *ledger.Store
+	creds   peer.Credentials
+	members peer.Membership
+	client  *peer.Client
+	now     func() time.Time
+
+	mu       sync.Mutex
+	sessions map[string]*entry
+}
+
+// New builds a node. It checks that the HSM identity key is the one the
+// certificate and the membership name, so a node never starts with
+// someone else's identity.
+func New(cfg *Config, d Deps) (*Node, error) {
+	switch {
+	case cfg == nil:
+		return nil, errors.New("new node: missing config")
+	case d.Keystore == nil:
+		return nil, errors.New("new node: missing keystore")
+	case d.Store == nil:
+		return nil, errors.New("new node: missing store")
+	case d.Log == nil:
+		return nil, errors.New("new node: missing logger")
+	}
+	n := &Node{cfg: cfg, ks: d.Keystore, store: d.Store, now: time.Now,
+		log: d.Log.With("component", "node", "node", cfg.Node), sessions: map[string]*entry{}}
+	members := peer.Membership{}
+	for _, m := range cfg.Members {
+		k, _ := hex.DecodeString(m.IdentityKey)
+		members[m.ID] = peer.Member{ID: m.ID, Address: m.Peer, IdentityKey: ed25519.PublicKey(k)}
+	}
+	n.members = members
+	ca, err := readCert(cfg.TLS.CA)
+	if err != nil {
+		return nil, fmt.Errorf("new node: CA: %w", err)
+	}
+	cert, err := readCert(cfg.TLS.Cert)
+	if err != nil {
+		return nil, fmt.Errorf("new node: certificate: %w", err)
+	}
+	hsmPub, ok := d.Keystore.Identity().Public().(ed25519.PublicKey)
+	if !ok {
+		return nil, errors.New("new node: HSM identity key is not Ed25519")
+	}
+	if certPub, ok := cert.PublicKey.(ed25519.PublicKey); !ok || !certPub.Equal(hsmPub) {
+		return nil, fmt.Errorf("new node: certificate %s does not hold the HSM identity key of token %q", cfg.TLS.Cert, cfg.HSM.PKCS11.TokenLabel)
+	}
+	if !members[cfg.Node].IdentityKey.Equal(hsmPub) {
+		return nil, fmt.Errorf("new node: members lists another identity key for %s than the HSM holds", cfg.Node)
+	}
+	if id, err := pki.IdentityOf(cert); err != nil || id.Name != cfg.Node || id.Role != pki.RoleNode {
+		return nil, fmt.Errorf("new node: certificate %s is not a node certificate for %s", cfg.TLS.Cert, cfg.Node)
+	}
+	n.creds = peer.Credentials{Cert: cert, Signer: d.Keystore.Identity(), CA: ca}
+	if n.client, err = peer.NewClient(n.creds, members); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func readCert(path string) (*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return pki.ParseCertPEM(b)
+}
+
+// Run serves the peer protocol and the client API until ctx ends, and
+// keeps the pre-parameter pool filled.
+func (n *Node) Run(ctx context.Context) error {
+	peerLis, err := net.Listen("tcp", n.cfg.Listen.Peer)
+	if err != nil {
+		return fmt.Errorf("listen peer %s: %w", n.cfg.Listen.Peer, err)
+	}
+	apiLis, err := net.Listen("tcp", n.cfg.Listen.API)
+	if err != nil {
+		_ = peerLis.Close()
+		return fmt.Errorf("listen api %s: %w", n.cfg.Listen.API, err)
+	}
+	ps, err := peer.NewServer(n.creds, n.members, n, n.log)
+	if err != nil {
+		return err
+	}
+	api, err := newAPIServer(n)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ps.Serve(peerLis) })
+	g.Go(func() error { return api.Serve(apiLis) })
+	g.Go(func() error { return n.fillPool(gctx) })
+	g.Go(func() error { n.reap(gctx); return nil })
+	g.Go(func() error {
+		<-gctx.Done()
+		stopped := make(chan struct{})
+		go func() { ps.Stop(); api.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(5 * time.Second):
+			ps.Kill()
+			api.Stop()
+		}
+		return nil
+	})
+	n.log.Info("node serving", "peer", n.cfg.Listen.Peer, "api", n.cfg.Listen.API)
+	err = g.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Close releases the peer connections (the caller closes HSM and store).
+func (n *Node) Close() error { return n.client.Close() }

@@ -1,0 +1,240 @@
+package signer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/signer/peer"
+	ctss "github.com/cofferhq/coffer/signer/tss"
+)
+
+type state int
+
+const (
+	prepared state = iota
+	running
+	ended
+)
+
+// entry is one session on this node.
+type entry struct {
+	spec      *peerpb.SessionSpec
+	sess      *ctss.Session
+	deadline  time.Time
+	state     state
+	discard   func() // zeroes unsealed secrets of a session that never ran
+	onSuccess func(context.Context, *ctss.Result) (*peerpb.RunResponse, error)
+	progress  func(ctss.Progress)
+	endedAt   time.Time
+}
+
+var _ peer.Handler = (*Node)(nil)
+
+// Prepare implements peer.Handler: the node checks the spec on its own
+// state and builds its parties.
+func (n *Node) Prepare(ctx context.Context, from string, req *peerpb.PrepareRequest) error {
+	spec := req.GetSpec()
+	if spec == nil {
+		return status.Error(codes.InvalidArgument, "prepare: missing spec")
+	}
+	if spec.Coordinator != from {
+		return status.Errorf(codes.PermissionDenied, "prepare: %s relayed a session that names %q as coordinator", from, spec.Coordinator)
+	}
+	sid, err := SessionID(spec)
+	if err != nil || !bytes.Equal(sid, req.SessionId) {
+		return status.Error(codes.InvalidArgument, "prepare: session ID does not match the spec")
+	}
+	now := n.now()
+	deadline := time.UnixMilli(spec.DeadlineUnixMs)
+	if !deadline.After(now) || deadline.After(now.Add(time.Duration(n.cfg.Sessions.MaxTimeout))) {
+		return status.Errorf(codes.InvalidArgument, "prepare: deadline %s is outside (now, now+%s]", deadline.UTC().Format(time.RFC3339), time.Duration(n.cfg.Sessions.MaxTimeout))
+	}
+	for _, m := range slices.Concat(spec.Parties, spec.NewParties, spec.OldCommittee) {
+		if _, ok := n.members[m]; !ok {
+			return status.Errorf(codes.InvalidArgument, "prepare: %q is not a cluster member", m)
+		}
+	}
+	if !ValidKeyID(spec.KeyId) {
+		return status.Errorf(codes.InvalidArgument, "prepare: malformed key ID %q", spec.KeyId)
+	}
+	key := string(sid)
+	n.mu.Lock()
+	_, dup := n.sessions[key]
+	n.mu.Unlock()
+	if dup {
+		return status.Error(codes.AlreadyExists, "prepare: session exists")
+	}
+	var e *entry
+	switch spec.Kind {
+	case peerpb.Kind_KIND_KEYGEN:
+		e, err = n.prepareKeygen(ctx, sid, spec)
+	case peerpb.Kind_KIND_SIGN:
+		e, err = n.prepareSign(ctx, sid, spec)
+	case peerpb.Kind_KIND_RESHARE:
+		e, err = n.prepareReshare(ctx, sid, spec)
+	default:
+		return status.Errorf(codes.InvalidArgument, "prepare: unknown session kind %v", spec.Kind)
+	}
+	if err != nil {
+		n.log.Warn("refused session", "session", short(sid), "kind", spec.Kind.String(), "key", spec.KeyId, "from", from, "err", err)
+		if _, ok := status.FromError(err); ok {
+			return err
+		}
+		return status.Errorf(codes.FailedPrecondition, "prepare on %s: %v", n.cfg.Node, err)
+	}
+	e.spec, e.deadline, e.state = spec, deadline, prepared
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, dup := n.sessions[key]; dup {
+		e.discard()
+		return status.Error(codes.AlreadyExists, "prepare: session exists")
+	}
+	n.sessions[key] = e
+	n.log.Info("session prepared", "session", short(sid), "kind", spec.Kind.String(), "key", spec.KeyId, "coordinator", from)
+	return nil
+}
+
+// RunSession implements peer.Handler: it runs the prepared session to its end.
+func (n *Node) RunSession(ctx context.Context, from string, req *peerpb.RunRequest) (*peerpb.RunResponse, error) {
+	n.mu.Lock()
+	e, ok := n.sessions[string(req.SessionId)]
+	if ok && e.spec.Coordinator != from {
+		n.mu.Unlock()
+		return nil, status.Errorf(codes.PermissionDenied, "run: %s is not this session's coordinator", from)
+	}
+	if ok && e.state != prepared {
+		n.mu.Unlock()
+		return nil, status.Error(codes.FailedPrecondition, "run: session already started")
+	}
+	if ok {
+		e.state = running
+	}
+	n.mu.Unlock()
+	if !ok {
+		return nil, status.Error(codes.NotFound, "run: no such session")
+	}
+	rctx, cancel := context.WithDeadline(ctx, e.deadline)
+	defer cancel()
+	start := time.Now()
+	res, err := e.sess.Run(rctx, transport{n.client}, e.progress)
+	var resp *peerpb.RunResponse
+	if err == nil {
+		resp, err = e.onSuccess(rctx, res)
+	}
+	n.mu.Lock()
+	e.state, e.endedAt = ended, n.now()
+	n.mu.Unlock()
+	if err != nil {
+		var se *ctss.SessionError
+		failure, culprits := err.Error(), []string(nil)
+		if errors.As(err, &se) {
+			culprits = se.Culprits
+		}
+		n.log.Warn("session failed", "session", short(req.SessionId), "kind", e.spec.Kind.String(), "key", e.spec.KeyId, "err", failure, "culprits", culprits)
+		n.broadcastAbort(e, req.SessionId, failure, culprits)
+		return &peerpb.RunResponse{Failure: failure, Culprits: culprits}, nil
+	}
+	n.log.Info("session done", "session", short(req.SessionId), "kind", e.spec.Kind.String(), "key", e.spec.KeyId, "took", time.Since(start).Round(time.Millisecond).String())
+	return resp, nil
+}
+
+// Deliver implements peer.Handler.
+func (n *Node) Deliver(_ context.Context, from string, env *peerpb.Envelope) error {
+	n.mu.Lock()
+	e, ok := n.sessions[string(env.SessionId)]
+	n.mu.Unlock()
+	if !ok {
+		return status.Error(codes.NotFound, "deliver: no such session")
+	}
+	err := e.sess.Deliver(from, ctss.Envelope{Session: env.SessionId, From: env.FromParty, To: env.ToParties, Broadcast: env.Broadcast, Payload: env.Payload})
+	if err != nil {
+		if errors.Is(err, ctss.ErrBadMessage) {
+			n.log.Warn("refused peer message", "session", short(env.SessionId), "from", from, "err", err)
+		}
+		return status.Errorf(codes.InvalidArgument, "deliver: %v", err)
+	}
+	return nil
+}
+
+// Abort implements peer.Handler.
+func (n *Node) Abort(_ context.Context, from string, req *peerpb.AbortRequest) error {
+	n.mu.Lock()
+	e, ok := n.sessions[string(req.SessionId)]
+	n.mu.Unlock()
+	if !ok {
+		return status.Error(codes.NotFound, "abort: no such session")
+	}
+	if !slices.Contains(e.sess.Nodes(), from) && from != e.spec.Coordinator {
+		return status.Errorf(codes.PermissionDenied, "abort: %s takes no part in this session", from)
+	}
+	e.sess.Abort(&ctss.SessionError{Reason: fmt.Sprintf("aborted by %s: %s", from, req.Reason), Culprits: req.Culprits, Err: ctss.ErrAborted})
+	n.mu.Lock()
+	if e.state == prepared {
+		e.discard()
+		delete(n.sessions, string(req.SessionId))
+	}
+	n.mu.Unlock()
+	return nil
+}
+
+// broadcastAbort tells the other nodes of a failed session, best effort.
+func (n *Node) broadcastAbort(e *entry, sid []byte, reason string, culprits []string) {
+	var wg sync.WaitGroup
+	for _, node := range e.sess.Nodes() {
+		if node == n.cfg.Node || slices.Contains(culprits, node) {
+			continue
+		}
+		wg.Add(1)
+		go func(node string) {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if p, err := n.client.Peer(node); err == nil {
+				_, _ = p.Abort(ctx, &peerpb.AbortRequest{SessionId: sid, Reason: reason, Culprits: culprits})
+			}
+		}(node)
+	}
+	wg.Wait()
+}
+
+// reap drops ended sessions after a grace period and discards prepared
+// sessions whose deadline passed without a Run.
+func (n *Node) reap(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := n.now()
+		n.mu.Lock()
+		for k, e := range n.sessions {
+			switch {
+			case e.state == ended && now.Sub(e.endedAt) > 30*time.Second:
+				delete(n.sessions, k)
+			case e.state == prepared && now.After(e.deadline):
+				e.discard()
+				delete(n.sessions, k)
+			}
+		}
+		n.mu.Unlock()
+	}
+}
+
+// transport adapts the peer client to signer/tss.
+type transport struct{ c *peer.Client }
+
+func (t transport) Send(ctx context.Context, node string, env ctss.Envelope) error {
+	return t.c.Send(ctx, node, &peerpb.Envelope{SessionId: env.Session, FromParty: env.From, ToParties: env.To, Broadcast: env.Broadcast, Payload: env.Payload})
+}
