@@ -35,7 +35,7 @@ type Config struct {
 		Backend string `yaml:"backend"`
 		// SoftHSM2Conf, for development only, sets SOFTHSM2_CONF for this
 		// process before the module loads.
-		SoftHSM2Conf string         `yaml:"softhsm2_conf,omitempty"`
+		SoftHSM2Conf string        `yaml:"softhsm2_conf,omitempty"`
 		PKCS11       pkcs11.Config `yaml:"pkcs11"`
 	} `yaml:"hsm"`
 	Store struct {

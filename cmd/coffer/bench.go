@@ -96,7 +96,9 @@ func benchSign(ctx context.Context, w io.Writer, o upOptions, count, conc, warmu
 		defer sh.Zero()
 		raw.Shares[n] = sh
 	}
-	rawOp := func(ctx context.Context, i int) error { return raw.Sign(ctx, signer.SelfTestDigest(keyID, benchNonce(i))) }
+	rawOp := func(ctx context.Context, i int) error {
+		return raw.Sign(ctx, signer.SelfTestDigest(keyID, benchNonce(i)))
+	}
 	fmt.Fprintf(w, "• raw tss-lib: %d signatures in one process, in-memory routing, concurrency %d\n", count, conc)
 	if _, err := bench.Run(ctx, warmup, 1, func(ctx context.Context, i int) error { return rawOp(ctx, 1_000_000+i) }); err != nil {
 		return err

@@ -43,4 +43,3 @@ func newRunCmd() *cobra.Command {
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
-

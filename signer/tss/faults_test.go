@@ -2,8 +2,8 @@ package tss
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"slices"
 	"testing"
 	"time"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-
 )
 
 // pump routes the local parties' outgoing messages: to local parties

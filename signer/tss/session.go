@@ -99,9 +99,9 @@ func newSession(id []byte, self string, rounds int, log *slog.Logger) *Session {
 		id: id, self: self, rounds: rounds, log: log,
 		all: map[string]*tsslib.PartyID{}, owner: map[string]string{},
 		peersOf: map[string][]string{}, local: map[string]tsslib.Party{},
-		out:   make(chan tsslib.Message, 256),
-		inbox: make(chan inbound, inboxSize),
-		done:  make(chan partyDone, 4),
+		out:     make(chan tsslib.Message, 256),
+		inbox:   make(chan inbound, inboxSize),
+		done:    make(chan partyDone, 4),
 		abortCh: make(chan struct{}),
 	}
 }
