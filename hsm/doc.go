@@ -10,12 +10,20 @@
 // Invariants every backend keeps (hsm/hsmtest checks them):
 //
 //   - Seal binds the caller's associated data: Open with any other AAD, with
-//     a blob sealed by another keystore, or with a modified blob fails with
-//     ErrUnseal and returns no plaintext.
+//     a blob sealed by another keystore, or with a modified, truncated or
+//     malformed blob fails with an error wrapping ErrUnseal (malformed blobs
+//     also match ErrMalformedBlob) and returns no plaintext.
 //   - Two seals of the same plaintext differ (fresh nonce per seal).
 //   - The identity signer never exposes private key material; its public key
 //     is an ed25519.PublicKey and its signatures verify with ed25519.Verify.
-//   - After Close every operation fails with ErrClosed.
+//   - The identity signer accepts only pure Ed25519 options (crypto.Hash(0),
+//     or *ed25519.Options with no hash and no context) and is deterministic.
+//   - A canceled context fails Seal and Open with the context's error.
+//   - After Close every operation, and a second Close, fails with
+//     ErrClosed; Identity().Public() still answers.
 //
-// Backends: hsm/pkcs11 (any PKCS#11 token; SoftHSM2 in development and CI).
+// Backends: hsm/pkcs11 (any PKCS#11 token; SoftHSM2 in development and CI,
+// driven by hsm/softhsm), and hsmtest.Memory for other packages' unit tests.
+// All of them write the blob format of hsm/internal/blob and pass
+// hsmtest.Run.
 package hsm
