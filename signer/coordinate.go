@@ -11,11 +11,16 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
 	"github.com/cofferhq/coffer/api/peerpb"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
+
+// prepareWait bounds how long the coordinator waits for a peer to become
+// reachable before it reports it as down.
+const prepareWait = 5 * time.Second
 
 // ErrNotParty means the coordinating node takes no part in the session.
 var ErrNotParty = errors.New("coordinate: this node takes no part in the session; ask one that does")
@@ -76,7 +81,11 @@ func (n *Node) coordinate(ctx context.Context, spec *peerpb.SessionSpec, progres
 		if err != nil {
 			return err
 		}
-		_, err = p.Prepare(ctx, req)
+		// wait briefly for a peer that is reconnecting; a dead one is
+		// reported after prepareWait
+		pctx, cancel := context.WithTimeout(ctx, prepareWait)
+		defer cancel()
+		_, err = p.Prepare(pctx, req, grpc.WaitForReady(true))
 		return err
 	})
 	if len(prepErrs) > 0 {
@@ -126,6 +135,7 @@ func (n *Node) coordinate(ctx context.Context, spec *peerpb.SessionSpec, progres
 			fail.Nodes[node] = statusMessage(err)
 			var se *ctss.SessionError
 			if errors.As(err, &se) {
+				fail.Nodes[node] = se.Reason
 				for _, c := range se.Culprits {
 					if !seen[c] {
 						seen[c] = true

@@ -137,7 +137,7 @@ func (n *Node) RunSession(ctx context.Context, from string, req *peerpb.RunReque
 		var se *ctss.SessionError
 		failure, culprits := err.Error(), []string(nil)
 		if errors.As(err, &se) {
-			culprits = se.Culprits
+			failure, culprits = se.Reason, se.Culprits
 		}
 		n.log.Warn("session failed", "session", short(req.SessionId), "kind", e.spec.Kind.String(), "key", e.spec.KeyId, "err", failure, "culprits", culprits)
 		n.broadcastAbort(e, req.SessionId, failure, culprits)

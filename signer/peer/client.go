@@ -6,11 +6,17 @@ import (
 	"fmt"
 	"sync"
 
+	"time"
+
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/cofferhq/coffer/api/peerpb"
 )
+
+// deliverWait bounds how long one message waits for an unreachable peer.
+const deliverWait = 3 * time.Second
 
 // Client reaches the other members, one lazily dialed connection each.
 type Client struct {
@@ -41,6 +47,9 @@ func (c *Client) Peer(node string) (peerpb.PeerClient, error) {
 	}
 	cc, err := grpc.NewClient(m.Address,
 		grpc.WithTransportCredentials(credentials.NewTLS(ClientTLS(c.creds, c.members, node))),
+		// a restarted peer is reached again within a second
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 50 * time.Millisecond,
+			Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second}, MinConnectTimeout: 2 * time.Second}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessage), grpc.MaxCallSendMsgSize(MaxMessage)),
 	)
 	if err != nil {
@@ -68,6 +77,10 @@ func (c *Client) Send(ctx context.Context, node string, env *peerpb.Envelope) er
 	if err != nil {
 		return err
 	}
-	_, err = p.Deliver(ctx, env)
+	// a peer that restarted is given a moment to come back; a dead one
+	// fails the send after deliverWait, and the session names it
+	dctx, cancel := context.WithTimeout(ctx, deliverWait)
+	defer cancel()
+	_, err = p.Deliver(dctx, env, grpc.WaitForReady(true))
 	return err
 }

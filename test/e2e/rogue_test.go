@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/internal/devcluster"
+	"github.com/cofferhq/coffer/pki"
+	"github.com/cofferhq/coffer/signer"
+	"github.com/cofferhq/coffer/signer/peer"
+	ctss "github.com/cofferhq/coffer/signer/tss"
+)
+
+func loadCA(t *testing.T, l *devcluster.Layout) *pki.CA {
+	t.Helper()
+	certPEM, err := os.ReadFile(l.Path("ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := os.ReadFile(l.Path("ca.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := pki.ParseCertPEM(certPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.ParseKeyPEM(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pki.CA{Cert: cert, Signer: key}
+}
+
+// rawPeer dials a node's peer port with an arbitrary certificate.
+func rawPeer(t *testing.T, addr string, ca *x509.Certificate, cert *x509.Certificate, key ed25519.PrivateKey) peerpb.PeerClient {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	tc := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: "node1",
+		Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}}}
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	return peerpb.NewPeerClient(cc)
+}
+
+func testRoguePeers(t *testing.T, c *devcluster.Cluster) {
+	l := c.Layout
+	clusterCA := loadCA(t, l)
+	n1, _ := l.Node("node1")
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	otherCA, _, err := pki.NewCA("other", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(ca *pki.CA, name, role string) *x509.Certificate {
+		cert, err := ca.Issue(name, role, pub, []string{"127.0.0.1"}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cert
+	}
+	cases := []struct {
+		name string
+		cert *x509.Certificate
+	}{
+		{"fail/certificate from another CA", issue(otherCA, "node3", pki.RoleNode)},
+		{"fail/cluster certificate claiming node2 with another key", issue(clusterCA, "node2", pki.RoleNode)},
+		{"fail/cluster certificate for a non-member", issue(clusterCA, "node9", pki.RoleNode)},
+		{"fail/operator certificate on the peer port", issue(clusterCA, "node3", pki.RoleOperator)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := rawPeer(t, n1.Peer, clusterCA.Cert, tc.cert, priv)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := p.Prepare(ctx, &peerpb.PrepareRequest{})
+			if err == nil || status.Code(err) == codes.InvalidArgument {
+				t.Fatalf("node1 served a rogue peer: %v", err)
+			}
+		})
+	}
+	t.Run("compromised node3", func(t *testing.T) { testCompromisedNode(t, c) })
+}
+
+// testCompromisedNode stops node3 and speaks for it with its real HSM
+// identity: the worst a member can do on the peer protocol.
+func testCompromisedNode(t *testing.T, c *devcluster.Cluster) {
+	l := c.Layout
+	c.StopNode("node3")
+	defer func() {
+		if err := c.StartNode(context.Background(), "node3"); err != nil {
+			t.Fatalf("restart node3: %v", err)
+		}
+	}()
+	err := l.WithNode("node3", func(cfg *signer.Config, d signer.Deps) error {
+		members := peer.Membership{}
+		for _, m := range cfg.Members {
+			k := make([]byte, 32)
+			copy(k, mustHex(t, m.IdentityKey))
+			members[m.ID] = peer.Member{ID: m.ID, Address: m.Peer, IdentityKey: k}
+		}
+		certPEM, _ := os.ReadFile(cfg.TLS.Cert)
+		cert, _ := pki.ParseCertPEM(certPEM)
+		creds := peer.Credentials{Cert: cert, Signer: d.Keystore.Identity(), CA: loadCA(t, l).Cert}
+		client, err := peer.NewClient(creds, members)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		// serve node3's peer port like a compromised node would, accepting
+		// node1's messages so that only the rogue messages can fail a session
+		srv, err := peer.NewServer(creds, members, sink{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			return err
+		}
+		lis, err := net.Listen("tcp", members["node3"].Address)
+		if err != nil {
+			return err
+		}
+		go func() { _ = srv.Serve(lis) }()
+		defer srv.Kill()
+		p, err := client.Peer("node1")
+		if err != nil {
+			return err
+		}
+		roguePeerMessages(t, c, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sink accepts every peer call and does nothing.
+type sink struct{}
+
+func (sink) Prepare(context.Context, string, *peerpb.PrepareRequest) error { return nil }
+func (sink) RunSession(context.Context, string, *peerpb.RunRequest) (*peerpb.RunResponse, error) {
+	return &peerpb.RunResponse{}, nil
+}
+func (sink) Deliver(context.Context, string, *peerpb.Envelope) error   { return nil }
+func (sink) Abort(context.Context, string, *peerpb.AbortRequest) error { return nil }
+
+func spec3(coordinator string) *peerpb.SessionSpec {
+	nonce := make([]byte, 32)
+	_, _ = rand.Read(nonce)
+	attempt := make([]byte, 16)
+	_, _ = rand.Read(attempt)
+	return &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_SIGN, KeyId: "hot-1", Parties: []string{"node1", "node3"},
+		SelftestNonce: nonce, Attempt: attempt, Coordinator: coordinator, DeadlineUnixMs: time.Now().Add(20 * time.Second).UnixMilli()}
+}
+
+func roguePeerMessages(t *testing.T, c *devcluster.Cluster, p peerpb.PeerClient) {
+	ctx := context.Background()
+	party := func(n string) []byte { return ctss.PartyKey("hot-1", 0, n).Bytes() }
+	t.Run("fail/prepare naming another coordinator", func(t *testing.T) {
+		s := spec3("node1")
+		sid, _ := signer.SessionID(s)
+		_, err := p.Prepare(ctx, &peerpb.PrepareRequest{SessionId: sid, Spec: s})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("fail/prepare with a session ID that does not match the spec", func(t *testing.T) {
+		s := spec3("node3")
+		_, err := p.Prepare(ctx, &peerpb.PrepareRequest{SessionId: make([]byte, 32), Spec: s})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("fail/message for an unknown session", func(t *testing.T) {
+		_, err := p.Deliver(ctx, &peerpb.Envelope{SessionId: make([]byte, 32), FromParty: party("node3"), ToParties: [][]byte{party("node1")}, Payload: []byte{1}})
+		if status.Code(err) != codes.NotFound {
+			t.Fatalf("got %v", err)
+		}
+	})
+	bad := []struct {
+		name string
+		env  func(sid []byte) *peerpb.Envelope
+		why  string
+	}{
+		{"fail/garbage payload", func(sid []byte) *peerpb.Envelope {
+			return &peerpb.Envelope{SessionId: sid, FromParty: party("node3"), ToParties: [][]byte{party("node1")}, Payload: []byte("\x0a\xffnot a tss message")}
+		}, "malformed"},
+		{"fail/oversized payload", func(sid []byte) *peerpb.Envelope {
+			return &peerpb.Envelope{SessionId: sid, FromParty: party("node3"), ToParties: [][]byte{party("node1")}, Payload: make([]byte, ctss.MaxPayload+1)}
+		}, "oversized"},
+		{"fail/message sent as another party", func(sid []byte) *peerpb.Envelope {
+			return &peerpb.Envelope{SessionId: sid, FromParty: party("node1"), ToParties: [][]byte{party("node1")}, Payload: []byte{1}}
+		}, "does not hold"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			s := spec3("node3")
+			sid, _ := signer.SessionID(s)
+			if _, err := p.Prepare(ctx, &peerpb.PrepareRequest{SessionId: sid, Spec: s}); err != nil {
+				t.Fatalf("prepare: %v", err)
+			}
+			done := make(chan *peerpb.RunResponse, 1)
+			go func() {
+				r, err := p.Run(ctx, &peerpb.RunRequest{SessionId: sid})
+				if err != nil {
+					r = &peerpb.RunResponse{Failure: "rpc: " + err.Error()}
+				}
+				done <- r
+			}()
+			time.Sleep(200 * time.Millisecond)
+			_, _ = p.Deliver(ctx, tc.env(sid))
+			var r *peerpb.RunResponse
+			select {
+			case r = <-done:
+			case <-time.After(15 * time.Second):
+				t.Fatal("node1 did not abort the session")
+			}
+			if !strings.Contains(r.Failure, tc.why) || len(r.Culprits) != 1 || r.Culprits[0] != "node3" {
+				t.Fatalf("failure %q culprits %v; want %q by node3", r.Failure, r.Culprits, tc.why)
+			}
+			// only that session: node1 and node2 still sign together
+			if _, ok, err := selfTestSign(c, "hot-1", []string{"node1", "node2"}, nil); err != nil || !ok {
+				t.Fatalf("node1 stopped serving after a bad message: %v", err)
+			}
+		})
+	}
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
