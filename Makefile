@@ -1,0 +1,56 @@
+# Coffer: the two commands a newcomer types are `make demo` and `make test`.
+# Both install what is missing (SoftHSM2 via apt-get) before they run.
+
+GO      ?= go
+BIN     := bin
+PKGS    := ./...
+SOFTHSM := /usr/lib/softhsm/libsofthsm2.so
+
+.PHONY: all deps build demo test bench lint proto fixtures clean
+
+all: build
+
+## deps: install SoftHSM2 (Debian package softhsm2) when it is missing
+deps:
+	@if ! command -v softhsm2-util >/dev/null 2>&1 || [ ! -e $(SOFTHSM) ]; then \
+		echo "installing softhsm2 (apt-get)"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq softhsm2 >/dev/null; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required: https://go.dev/dl"; exit 1; }
+
+## build: bin/coffer and bin/cofferd
+build:
+	$(GO) build -o $(BIN)/ ./cmd/coffer ./cmd/cofferd
+
+## demo: the whole story on a local 3-node cluster
+demo: deps build
+	./$(BIN)/coffer demo
+
+## test: every test (unit, SoftHSM, multi-process e2e)
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 25m $(PKGS)
+
+## bench: the cluster against raw tss-lib, and the Go benchmarks
+bench: deps build
+	./$(BIN)/coffer bench sign --count 20 --concurrency 1
+	./$(BIN)/coffer bench sign --count 20 --concurrency 4
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./hsm/pkcs11/
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## proto: regenerate api/ from the .proto files (needs protoc and the Go plugins)
+proto:
+	cd api && protoc -I. --go_out=. --go_opt=module=github.com/cofferhq/coffer/api \
+		--go-grpc_out=. --go-grpc_opt=module=github.com/cofferhq/coffer/api peer.proto operator.proto
+
+## fixtures: regenerate the test pre-parameters (several minutes of safe primes)
+fixtures:
+	$(GO) run ./signer/tss/internal/genfixtures -n 9 -out signer/tss/testdata/preparams.json
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,80 @@
+package signer
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg, err := LoadConfig("../configs/node.example.yaml")
+	if err != nil {
+		t.Fatalf("configs/node.example.yaml: %v", err)
+	}
+	if cfg.Node != "node1" || len(cfg.Members) != 3 || cfg.SelfTestSigning {
+		t.Fatalf("unexpected example: %+v", cfg)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	base, err := os.ReadFile("../configs/node.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, from, to string
+		want           []string // every one must be reported
+	}{
+		{"ok/as is", "", "", nil},
+		{"fail/unknown field", "store:", "storage:", []string{"storage"}},
+		{"fail/inline PIN", "    pin_file: /etc/coffer/node1.pin", "    pin: 1234", []string{"pin"}},
+		{"fail/listen on every interface", "peer: 127.0.0.1:7101\n  # Client", "peer: 0.0.0.0:7101\n  # Client", []string{"listen.peer"}},
+		{"fail/self not a member", "node: node1", "node: node7", []string{"node7"}},
+		{"fail/bad identity key", "identity_key: d8bc", "identity_key: zz", []string{"members[0]"}},
+		{"fail/unknown top-level field", "cluster: prod-eu", "cluster: prod-eu\nsessions2: 1", []string{"sessions2"}},
+		{"fail/unknown log level", "level: info", "level: loud", []string{"log.level"}},
+		{"fail/bad pool size", "pool_size: 2", "pool_size: -1", []string{"preparams.pool_size"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := string(base)
+			if tc.from != "" {
+				if !strings.Contains(doc, tc.from) {
+					t.Fatalf("example lacks %q", tc.from)
+				}
+				doc = strings.Replace(doc, tc.from, tc.to, 1)
+			}
+			cfg, err := DecodeConfig(strings.NewReader(doc))
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("unexpected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %q does not name %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateJoinsEveryError(t *testing.T) {
+	cfg, err := DecodeConfig(strings.NewReader("node: \"\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.Validate()
+	for _, w := range []string{"node: required", "cluster: required", "tls.ca", "store.path", "members"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Fatalf("missing %q in %v", w, err)
+		}
+	}
+}
