@@ -72,21 +72,13 @@ func benchSign(ctx context.Context, w io.Writer, o upOptions, count, conc, warmu
 	if _, err := followProgress(io.Discard, "keygen", stream.Recv); err != nil {
 		return err
 	}
-	clusterOp := func(ctx context.Context, i int) error {
-		_, err := cl.Operator.SelfTestSign(ctx, &operatorpb.SelfTestSignRequest{KeyId: keyID, Parties: signers, Nonce: benchNonce(i)})
-		return err
-	}
-	fmt.Fprintf(w, "• cluster: %d signatures by node1+node2 at concurrency %d (API → coordinator → peers, mTLS, HSM unseal per session)\n", count, conc)
-	if _, err := bench.Run(ctx, warmup, 1, func(ctx context.Context, i int) error { return clusterOp(ctx, 1_000_000+i) }); err != nil {
-		return err
-	}
-	cs, err := bench.Run(ctx, count, conc, clusterOp)
-	if err != nil {
-		return fmt.Errorf("cluster phase: %w", err)
-	}
+	// Unseal node1's and node2's shares for the raw baseline first (the
+	// stores are locked while the nodes run), then restart the nodes and
+	// alternate cluster and raw chunks, so both phases see the same
+	// background load.
 	cl.Close()
 	c.Stop()
-	fmt.Fprintln(w, "• nodes stopped; unsealing node1's and node2's shares with their HSM tokens for the raw baseline")
+	fmt.Fprintln(w, "• nodes stopped; unsealing node1's and node2's shares with their HSM tokens for the raw baseline; nodes restarted")
 	raw := &bench.RawSigner{KeyID: keyID, Threshold: 1, Signers: signers, Shares: map[string]*ctss.Share{}}
 	for _, n := range signers {
 		sh, err := l.UnsealShare(ctx, n, keyID)
@@ -96,17 +88,62 @@ func benchSign(ctx context.Context, w io.Writer, o upOptions, count, conc, warmu
 		defer sh.Zero()
 		raw.Shares[n] = sh
 	}
+	for _, n := range l.Nodes {
+		if err := c.StartNode(ctx, n.ID); err != nil {
+			return err
+		}
+	}
+	if cl, err = l.Dial("node1"); err != nil {
+		return err
+	}
+	defer cl.Close()
+	clusterOp := func(ctx context.Context, i int) error {
+		_, err := cl.Operator.SelfTestSign(ctx, &operatorpb.SelfTestSignRequest{KeyId: keyID, Parties: signers, Nonce: benchNonce(i)})
+		return err
+	}
 	rawOp := func(ctx context.Context, i int) error {
 		return raw.Sign(ctx, signer.SelfTestDigest(keyID, benchNonce(i)))
 	}
-	fmt.Fprintf(w, "• raw tss-lib: %d signatures in one process, in-memory routing, concurrency %d\n", count, conc)
-	if _, err := bench.Run(ctx, warmup, 1, func(ctx context.Context, i int) error { return rawOp(ctx, 1_000_000+i) }); err != nil {
-		return err
+	for i := 0; i < warmup; i++ {
+		if err := clusterOp(ctx, 1_000_000+i); err != nil {
+			return fmt.Errorf("cluster warm-up: %w", err)
+		}
+		if err := rawOp(ctx, 1_000_000+i); err != nil {
+			return fmt.Errorf("raw warm-up: %w", err)
+		}
 	}
-	rs, err := bench.Run(ctx, count, conc, rawOp)
-	if err != nil {
-		return fmt.Errorf("raw phase: %w", err)
+	chunks := 4
+	if count < 4*conc {
+		chunks = 1
 	}
+	fmt.Fprintf(w, "• %d signatures each, by node1+node2, at concurrency %d, in %d alternating chunks:\n", count, conc, chunks)
+	fmt.Fprintln(w, "  cluster: API → coordinator → peer gRPC/mTLS → each node unseals its share in its HSM")
+	fmt.Fprintln(w, "  raw:     tss-lib in this process, in-memory routing, shares already in memory")
+	var rawChunks, clusterChunks []bench.Stats
+	for k := 0; k < chunks; k++ {
+		lo, hi := k*count/chunks, (k+1)*count/chunks
+		phases := []func() error{
+			func() error {
+				s, err := bench.Run(ctx, hi-lo, conc, func(ctx context.Context, i int) error { return clusterOp(ctx, lo+i) })
+				clusterChunks = append(clusterChunks, s)
+				return err
+			},
+			func() error {
+				s, err := bench.Run(ctx, hi-lo, conc, func(ctx context.Context, i int) error { return rawOp(ctx, lo+i) })
+				rawChunks = append(rawChunks, s)
+				return err
+			},
+		}
+		if k%2 == 1 {
+			phases[0], phases[1] = phases[1], phases[0]
+		}
+		for _, ph := range phases {
+			if err := ph(); err != nil {
+				return err
+			}
+		}
+	}
+	rs, cs := bench.Merge(rawChunks...), bench.Merge(clusterChunks...)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tcount\tconc\tp50 ms\tp95 ms\tmax ms\tsigs/s\t")
 	for _, r := range []struct {

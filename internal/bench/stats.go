@@ -15,6 +15,26 @@ type Stats struct {
 	P50, P95 time.Duration
 	Max      time.Duration
 	PerSec   float64
+	Lat      []time.Duration
+}
+
+// Merge combines chunks of one phase measured at different times.
+func Merge(chunks ...Stats) Stats {
+	var lat []time.Duration
+	var wall time.Duration
+	for _, c := range chunks {
+		lat = append(lat, c.Lat...)
+		wall += c.Wall
+	}
+	return summarize(lat, wall)
+}
+
+func summarize(lat []time.Duration, wall time.Duration) Stats {
+	sorted := append([]time.Duration(nil), lat...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	pct := func(p float64) time.Duration { return sorted[int(p*float64(len(sorted)-1))] }
+	return Stats{Count: len(lat), Wall: wall, P50: pct(0.5), P95: pct(0.95), Max: sorted[len(sorted)-1],
+		PerSec: float64(len(lat)) / wall.Seconds(), Lat: lat}
 }
 
 // Run calls op count times from conc goroutines and times each call.
@@ -48,11 +68,7 @@ func Run(ctx context.Context, count, conc int, op func(ctx context.Context, i in
 	if firstErr != nil {
 		return Stats{}, firstErr
 	}
-	sorted := append([]time.Duration(nil), lat...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	pct := func(p float64) time.Duration { return sorted[int(p*float64(len(sorted)-1))] }
-	return Stats{Count: count, Wall: wall, P50: pct(0.5), P95: pct(0.95), Max: sorted[len(sorted)-1],
-		PerSec: float64(count) / wall.Seconds()}, nil
+	return summarize(lat, wall), nil
 }
 
 // Ms is a duration in milliseconds.
