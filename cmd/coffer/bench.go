@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -51,10 +52,12 @@ func benchNonce(i int) []byte {
 
 func benchSign(ctx context.Context, w io.Writer, o upOptions, count, conc, warmup int) error {
 	ctss.QuietLibrary()
-	c, cleanup, err := bringUp(ctx, w, o)
+	c, stopCluster, err := bringUp(ctx, w, o)
 	if err != nil {
 		return err
 	}
+	var once sync.Once
+	cleanup := func() { once.Do(stopCluster) }
 	defer cleanup()
 	l := c.Layout
 	const keyID = "bench"
@@ -144,6 +147,8 @@ func benchSign(ctx context.Context, w io.Writer, o upOptions, count, conc, warmu
 		}
 	}
 	rs, cs := bench.Merge(rawChunks...), bench.Merge(clusterChunks...)
+	cl.Close()
+	cleanup() // the JSON report must be the last line
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tcount\tconc\tp50 ms\tp95 ms\tmax ms\tsigs/s\t")
 	for _, r := range []struct {
