@@ -27,10 +27,11 @@ build:
 demo: deps build
 	./$(BIN)/coffer demo
 
-## test: every test (unit, SoftHSM, multi-process e2e)
+## test: every test (unit, SoftHSM, multi-process e2e), one package at a
+## time: the e2e clusters and the tss tests each want both cores
 test: deps
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(GO) test -p 1 -count=1 -timeout 25m $(PKGS)
 
 ## bench: the cluster against raw tss-lib, and the Go benchmarks
 bench: deps build

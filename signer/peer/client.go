@@ -10,13 +10,15 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/cofferhq/coffer/api/peerpb"
 )
 
-// deliverWait bounds how long one message waits for an unreachable peer.
-const deliverWait = 3 * time.Second
+// reconnectWait bounds how long a message waits for an unreachable peer.
+const reconnectWait = 3 * time.Second
 
 // Client reaches the other members, one lazily dialed connection each.
 type Client struct {
@@ -77,10 +79,19 @@ func (c *Client) Send(ctx context.Context, node string, env *peerpb.Envelope) er
 	if err != nil {
 		return err
 	}
-	// a peer that restarted is given a moment to come back; a dead one
-	// fails the send after deliverWait, and the session names it
-	dctx, cancel := context.WithTimeout(ctx, deliverWait)
-	defer cancel()
-	_, err = p.Deliver(dctx, env, grpc.WaitForReady(true))
-	return err
+	// The session's deadline bounds a slow peer. An unreachable one (a
+	// restart in progress) is retried for up to reconnectWait, then the
+	// send fails and the session names it.
+	giveUp := time.Now().Add(reconnectWait)
+	for {
+		_, err = p.Deliver(ctx, env)
+		if status.Code(err) != codes.Unavailable || time.Now().After(giveUp) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,16 @@ func TestCluster(t *testing.T) {
 		}
 		if got := mustPub(t, r.PublicKey); !got.Equal(want) || got.Equal(master) {
 			t.Fatal("child signature is not under the derived key")
+		}
+	})
+	t.Run("ok/operator CLI", func(t *testing.T) {
+		out := runCoffer(t, "--cluster", c.Layout.Dir, "keys", "--node", "node2")
+		if !strings.Contains(out, "key hot-1  generation 0  2-of-3") || !strings.Contains(out, hex.EncodeToString(key.PublicKey)) {
+			t.Fatalf("coffer keys:\n%s", out)
+		}
+		out = runCoffer(t, "--cluster", c.Layout.Dir, "selftest", "--key", "hot-1", "--parties", "node3,node1", "--path", "m/0/1")
+		if !strings.Contains(out, "verified   true") {
+			t.Fatalf("coffer selftest:\n%s", out)
 		}
 	})
 	t.Run("fail/one node alone cannot sign", func(t *testing.T) {
