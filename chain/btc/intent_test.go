@@ -166,3 +166,42 @@ func TestIntentTooLarge(t *testing.T) {
 		t.Fatalf("err = %v, want %v", err, ErrIntentTooLarge)
 	}
 }
+
+// TestBuildRejects covers rules that only an Intent filled in Go can break.
+func TestBuildRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(in *Intent)
+		want error
+	}{
+		{name: "fail/negative fee", edit: func(in *Intent) { in.FeeRate, in.Fee = 0, -1 }, want: ErrInvalidAmount},
+		{name: "fail/negative fee rate", edit: func(in *Intent) { in.FeeRate = -1 }, want: ErrInvalidAmount},
+		{name: "fail/fee and fee rate", edit: func(in *Intent) { in.Fee = 1_000 }, want: ErrFeeMode},
+		{name: "fail/no fee", edit: func(in *Intent) { in.FeeRate = 0 }, want: ErrFeeMode},
+		{name: "fail/fee above 21 million BTC", edit: func(in *Intent) { in.FeeRate, in.Fee = 0, 2_100_000_000_000_001 }, want: ErrAmountOverflow},
+		{name: "fail/fee rate too high", edit: func(in *Intent) { in.FeeRate = maxFeeRate + 1 }, want: ErrAmountOverflow},
+		{name: "fail/no fee cap", edit: func(in *Intent) { in.MaxFee = 0 }, want: ErrMissingField},
+		{name: "fail/negative fee cap", edit: func(in *Intent) { in.MaxFee = -1 }, want: ErrInvalidAmount},
+		{name: "fail/negative amount", edit: func(in *Intent) { in.Amount = -1 }, want: ErrInvalidAmount},
+		{name: "fail/amount above 21 million BTC", edit: func(in *Intent) { in.Amount = 2_100_000_000_000_001 }, want: ErrAmountOverflow},
+		{name: "fail/empty utxo", edit: func(in *Intent) { in.UTXOs[1].Amount = 0 }, want: ErrInvalidAmount},
+		{name: "fail/bad txid", edit: func(in *Intent) { in.UTXOs[0].TxID = "00" }, want: ErrInvalidOutpoint},
+		{name: "fail/duplicate inputs", edit: func(in *Intent) { in.UTXOs[1] = in.UTXOs[0] }, want: ErrDuplicateInput},
+		{name: "fail/too many inputs", edit: func(in *Intent) {
+			in.UTXOs = nil
+			for i := range MaxInputs + 1 {
+				in.UTXOs = append(in.UTXOs, UTXO{TxID: txid(i), Amount: 1_000, PkScript: walletScript(t)})
+			}
+		}, want: ErrTooManyInputs},
+		{name: "fail/no wallet key", edit: func(in *Intent) { in.WalletPubKey = nil }, want: ErrInvalidPublicKey},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := testIntent(t)
+			tc.edit(&in)
+			if _, err := Build(in); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
