@@ -1,0 +1,119 @@
+package policy
+
+import (
+	"crypto"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// Signature domains: every signed message starts with one, so a signature
+// made for one purpose never verifies for another.
+const (
+	ApprovalDomain = "coffer/approval/v1"
+	PolicyDomain   = "coffer/policy/v1"
+	FreezeDomain   = "coffer/freeze/v1"
+	UnfreezeDomain = "coffer/unfreeze/v1"
+)
+
+// ApprovalMessage is what an officer signs: ApprovalDomain ‖ request digest
+// (32 bytes) ‖ verdict byte (1 approve, 2 reject).
+func ApprovalMessage(digest Hash, v Verdict) []byte {
+	m := make([]byte, 0, len(ApprovalDomain)+len(digest)+1)
+	m = append(m, ApprovalDomain...)
+	m = append(m, digest[:]...)
+	return append(m, byte(v))
+}
+
+// SignApproval signs an officer's verdict on a request digest.
+func SignApproval(rand io.Reader, s crypto.Signer, digest Hash, v Verdict) ([]byte, error) {
+	return Sign(rand, s, ApprovalMessage(digest, v))
+}
+
+// VerifyApproval checks an officer's signature over its verdict on digest
+// with the officer's key in p. Only verified approvals go into a State.
+func VerifyApproval(p *Policy, officer string, digest Hash, v Verdict, sig []byte) error {
+	if v != VerdictApprove && v != VerdictReject {
+		return fmt.Errorf("verify approval by %q: verdict %d: %w", officer, v, ErrInvalid)
+	}
+	k, ok := p.OfficerKey(officer)
+	if !ok {
+		return fmt.Errorf("verify approval by %q: %w", officer, ErrUnknownOfficer)
+	}
+	if !k.Verify(ApprovalMessage(digest, v), sig) {
+		return fmt.Errorf("verify approval by %q: %w", officer, ErrBadSignature)
+	}
+	return nil
+}
+
+// PolicyMessage is what an admin signs to approve a version:
+// PolicyDomain ‖ policy hash (32 bytes).
+func PolicyMessage(h Hash) []byte {
+	return append([]byte(PolicyDomain), h[:]...)
+}
+
+// PolicySignature is an admin's detached signature over a policy hash
+// (JSON: signature in base64).
+type PolicySignature struct {
+	Admin      string `json:"admin"`
+	PolicyHash Hash   `json:"policy_hash"`
+	Signature  []byte `json:"signature"`
+}
+
+// SignPolicy makes admin's detached signature over h.
+func SignPolicy(rand io.Reader, s crypto.Signer, admin string, h Hash) (PolicySignature, error) {
+	sig, err := Sign(rand, s, PolicyMessage(h))
+	if err != nil {
+		return PolicySignature{}, fmt.Errorf("sign policy %s as %q: %w", h.Short(), admin, err)
+	}
+	return PolicySignature{Admin: admin, PolicyHash: h, Signature: sig}, nil
+}
+
+// VerifyPolicySignature checks that sig is a valid signature by one of p's
+// admins over sig.PolicyHash. (History.Submit counts the signatures of the
+// admins of the version active at submission, not of the new version.)
+func (p *Policy) VerifyPolicySignature(sig PolicySignature) error {
+	if err := p.verifyAdmin(sig.Admin, PolicyMessage(sig.PolicyHash), sig.Signature); err != nil {
+		return fmt.Errorf("verify policy signature over %s: %w", sig.PolicyHash.Short(), err)
+	}
+	return nil
+}
+
+// DecodePolicySignatureJSON decodes a detached signature file strictly.
+func DecodePolicySignatureJSON(b []byte) (PolicySignature, error) {
+	var s PolicySignature
+	if err := decodeStrictJSON(b, &s); err != nil {
+		return PolicySignature{}, fmt.Errorf("decode policy signature: %w: %w", ErrInvalid, err)
+	}
+	return s, nil
+}
+
+// verifyAdmin checks that sig is by one of p's admins over msg.
+func (p *Policy) verifyAdmin(admin string, msg, sig []byte) error {
+	k, ok := p.admins[admin]
+	if !ok {
+		return fmt.Errorf("admin %q: %w", admin, ErrUnknownAdmin)
+	}
+	if !k.Verify(msg, sig) {
+		return fmt.Errorf("admin %q: %w", admin, ErrBadSignature)
+	}
+	return nil
+}
+
+// FreezeMessage is what an admin signs to freeze all signing; epoch is the
+// History's FreezeEpoch, which makes old messages useless.
+func FreezeMessage(epoch uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(FreezeDomain), epoch)
+}
+
+// UnfreezeMessage is what a quorum of admins signs to lift the freeze of
+// epoch.
+func UnfreezeMessage(epoch uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(UnfreezeDomain), epoch)
+}
+
+// AdminSignature is an admin's signature over a freeze or unfreeze message.
+type AdminSignature struct {
+	Admin     string `json:"admin"`
+	Signature []byte `json:"signature"`
+}

@@ -1,0 +1,103 @@
+package policy
+
+import (
+	"cmp"
+	"fmt"
+	"math/big"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// spendIndex holds past spends sorted by time per scope key (rule ID,
+// source wallet, destination address), with per-asset prefix sums, so a
+// sliding-window total is two binary searches and one subtraction.
+type spendIndex struct {
+	all      []Spend // canonical order
+	byRule   map[string]*series
+	bySource map[string]*series
+	byDest   map[string]*series
+}
+
+// series is one scope key's spends: times of all assets (for counts) and
+// per-asset amounts.
+type series struct {
+	times  []time.Time
+	assets map[string]*amountSeries
+}
+
+type amountSeries struct {
+	times  []time.Time
+	prefix []*big.Int // prefix[i] = sum of the first i amounts
+}
+
+func newSpendIndex(in []Spend) (*spendIndex, error) {
+	var problems []string
+	all := make([]Spend, 0, len(in))
+	for i, s := range in {
+		if s.At.IsZero() || s.Source == "" || s.To == "" || s.Asset == "" {
+			problems = append(problems, fmt.Sprintf("spends[%d]: at, source, to and asset are required", i))
+			continue
+		}
+		s.At = s.At.UTC()
+		s.To = canonicalAddress(s.To)
+		all = append(all, s)
+	}
+	slices.SortFunc(all, func(a, b Spend) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Source, b.Source), cmp.Compare(a.To, b.To),
+			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Asset, b.Asset), a.Amount.Cmp(b.Amount))
+	})
+	ix := &spendIndex{all: all, byRule: map[string]*series{}, bySource: map[string]*series{}, byDest: map[string]*series{}}
+	for _, s := range all {
+		if s.Rule != "" {
+			addSpend(ix.byRule, s.Rule, s)
+		}
+		addSpend(ix.bySource, s.Source, s)
+		addSpend(ix.byDest, s.To, s)
+	}
+	if len(problems) > 0 {
+		return ix, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return ix, nil
+}
+
+func addSpend(m map[string]*series, key string, s Spend) {
+	se := m[key]
+	if se == nil {
+		se = &series{assets: map[string]*amountSeries{}}
+		m[key] = se
+	}
+	se.times = append(se.times, s.At)
+	as := se.assets[s.Asset]
+	if as == nil {
+		as = &amountSeries{prefix: []*big.Int{new(big.Int)}}
+		se.assets[s.Asset] = as
+	}
+	as.times = append(as.times, s.At)
+	as.prefix = append(as.prefix, new(big.Int).Add(as.prefix[len(as.prefix)-1], s.Amount.big()))
+}
+
+// firstAtOrAfter returns the index of the first time not before since.
+func firstAtOrAfter(times []time.Time, since time.Time) int {
+	return sort.Search(len(times), func(i int) bool { return !times[i].Before(since) })
+}
+
+// window totals spends at or after since (later ones too: a spend stamped
+// ahead of this node's clock still counts).
+type window struct {
+	count int
+	sum   *big.Int
+}
+
+func (w *window) add(s *series, asset string, since time.Time) {
+	if s == nil {
+		return
+	}
+	w.count += len(s.times) - firstAtOrAfter(s.times, since)
+	if as := s.assets[asset]; as != nil {
+		i := firstAtOrAfter(as.times, since)
+		w.sum.Add(w.sum, as.prefix[len(as.times)])
+		w.sum.Sub(w.sum, as.prefix[i])
+	}
+}
