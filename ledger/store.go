@@ -48,7 +48,7 @@ func Open(path string, opts Options, logger *slog.Logger) (*Store, error) {
 	s := &Store{db: db, log: logger.With("component", "ledger")}
 	if !opts.ReadOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bucketKeys, bucketPreParams, bucketMeta} {
+			for _, b := range append([][]byte{bucketKeys, bucketPreParams, bucketMeta}, transferBuckets...) {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
@@ -68,3 +68,8 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Path is the file's path.
 func (s *Store) Path() string { return s.db.Path() }
+
+// DB is the underlying bbolt handle, for packages that keep their own
+// buckets in the node's file (audit). They must not touch the ledger's
+// buckets (keys, preparams, meta).
+func (s *Store) DB() *bolt.DB { return s.db }

@@ -21,6 +21,7 @@ func newRootCmd() *cobra.Command {
 		newSelfTestCmd(&clusterPath),
 		newDemoCmd(),
 		newBenchCmd(),
+		newAuditCmd(),
 		newPolicyCmd(),
 	)
 	return root
