@@ -1,6 +1,9 @@
 package ledger
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrKeyNotFound means no key has that ID.
@@ -15,6 +18,40 @@ var (
 	ErrLocked = errors.New("ledger: store is locked by another process")
 	// ErrCorrupt means a record could not be decoded.
 	ErrCorrupt = errors.New("ledger: corrupt record")
-	// ErrInvalid means a record failed validation before being written.
+	// ErrInvalid means a record or command failed validation before being
+	// written.
 	ErrInvalid = errors.New("ledger: invalid record")
+
+	// ErrTransferNotFound means no transfer has that ID.
+	ErrTransferNotFound = errors.New("ledger: transfer not found")
+	// ErrConflict means a command contradicts what the ledger holds: a
+	// request ID reused with another intent, an outpoint or nonce held by
+	// another transfer, a session that does not own the reservation, a
+	// second signature for a signed transfer.
+	ErrConflict = errors.New("ledger: conflict")
+	// ErrFinal means the transfer is signed, denied or expired and the
+	// command would change it.
+	ErrFinal = errors.New("ledger: transfer is final")
+	// ErrTransition means the state machine has no such transition; the
+	// error is a *TransitionError naming both states.
+	ErrTransition = errors.New("ledger: illegal state transition")
+	// ErrExpired means the command's time is at or after the transfer's
+	// expiry, so it may no longer be reserved for signing.
+	ErrExpired = errors.New("ledger: transfer has expired")
+	// ErrTimelocked means the command's time is before the transfer's
+	// NotBefore, so it may not become ready or be reserved yet.
+	ErrTimelocked = errors.New("ledger: transfer is timelocked")
 )
+
+// TransitionError names an illegal state change. It matches ErrTransition
+// with errors.Is.
+type TransitionError struct {
+	From, To TransferState
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("%v: %s -> %s", ErrTransition, e.From, e.To)
+}
+
+// Unwrap makes errors.Is(err, ErrTransition) hold.
+func (e *TransitionError) Unwrap() error { return ErrTransition }

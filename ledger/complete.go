@@ -1,0 +1,30 @@
+package ledger
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// complete stores the signed transaction of the session holding the
+// reservation and makes the transfer signed. Its outpoints or nonce stay in
+// the reservation index for ever (consumed) and its spend keeps counting.
+// A transfer is signed at most once: the same session and transaction again
+// change nothing, anything else is a conflict.
+func (l *ledgerTx) complete(cmd Command) (Transfer, bool, error) {
+	t, err := l.mustTransfer(cmd.ID)
+	if err != nil {
+		return Transfer{}, false, err
+	}
+	res := *cmd.Result
+	if t.State == StateSigned {
+		if t.Result != nil && bytes.Equal(t.Result.Session, res.Session) && bytes.Equal(t.Result.SignedTx, res.SignedTx) {
+			return t, false, nil
+		}
+		return Transfer{}, false, fmt.Errorf("%w: transfer is already signed", ErrConflict)
+	}
+	if err := ownReservation(t, res.Session); err != nil {
+		return Transfer{}, false, err
+	}
+	t.State, t.Result, t.UpdatedAt = StateSigned, &res, cmd.At
+	return t, true, nil
+}

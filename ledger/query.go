@@ -1,0 +1,133 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TransferFilter selects transfers; zero fields match everything.
+type TransferFilter struct {
+	State     TransferState
+	Initiator string
+	Home      string
+	Limit     int // at most this many; 0 or less: all
+}
+
+func (f TransferFilter) match(t Transfer) bool {
+	return (f.State == "" || t.State == f.State) &&
+		(f.Initiator == "" || t.Initiator == f.Initiator) &&
+		(f.Home == "" || t.Home == f.Home)
+}
+
+// Transfer returns one transfer or ErrTransferNotFound.
+func (s *Store) Transfer(id string) (Transfer, error) {
+	var t Transfer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		l, err := openLedgerTx(tx)
+		if err != nil {
+			return err
+		}
+		t, err = l.mustTransfer(id)
+		return err
+	})
+	if err != nil {
+		return Transfer{}, fmt.Errorf("get transfer %q: %w", id, err)
+	}
+	return t, nil
+}
+
+// Transfers lists the transfers f selects, newest first (SubmittedAt
+// descending, then ID ascending).
+func (s *Store) Transfers(f TransferFilter) ([]Transfer, error) {
+	if f.State != "" && !f.State.Known() {
+		return nil, fmt.Errorf("list transfers: %w", invalid("unknown state %q", f.State))
+	}
+	var out []Transfer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		l, err := openLedgerTx(tx)
+		if err != nil || l.byTime == nil {
+			return err
+		}
+		c := l.byTime.Cursor()
+		for k, _ := c.First(); k != nil && (f.Limit <= 0 || len(out) < f.Limit); k, _ = c.Next() {
+			if len(k) <= 8 {
+				return fmt.Errorf("%w: short index key %x", ErrCorrupt, k)
+			}
+			t, err := l.mustTransfer(string(k[8:]))
+			if err != nil {
+				return fmt.Errorf("read indexed transfer %q: %w", k[8:], err)
+			}
+			if f.match(t) {
+				out = append(out, t)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list transfers: %w", err)
+	}
+	return out, nil
+}
+
+// Spends returns the spends of every transfer holding a reservation
+// (signing or signed, or denied or expired while signing) with At at or
+// after since, oldest first (then by transfer ID), for policy limit
+// windows. A released reservation's spend is gone.
+func (s *Store) Spends(since time.Time) ([]Spend, error) {
+	var out []Spend
+	err := s.db.View(func(tx *bolt.Tx) error {
+		l, err := openLedgerTx(tx)
+		if err != nil || l.spends == nil {
+			return err
+		}
+		c := l.spends.Cursor()
+		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, timeBits(since))); k != nil; k, v = c.Next() {
+			var sp Spend
+			if err := json.Unmarshal(v, &sp); err != nil {
+				return fmt.Errorf("decode spend %x: %w: %v", k, ErrCorrupt, err)
+			}
+			out = append(out, sp)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list spends: %w", err)
+	}
+	return out, nil
+}
+
+// Commands returns up to limit commands of the log from sequence number
+// from (the first is 1; 0 means 1), and the sequence number to ask for
+// next. limit 0 or less means all.
+func (s *Store) Commands(from uint64, limit int) ([]Command, uint64, error) {
+	from = max(from, 1)
+	next := from
+	var out []Command
+	err := s.db.View(func(tx *bolt.Tx) error {
+		l, err := openLedgerTx(tx)
+		if err != nil || l.commands == nil {
+			return err
+		}
+		c := l.commands.Cursor()
+		for k, v := c.Seek(seqKey(from)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			var cmd Command
+			if len(k) != 8 {
+				return fmt.Errorf("%w: command key %x", ErrCorrupt, k)
+			}
+			if err := json.Unmarshal(v, &cmd); err != nil {
+				return fmt.Errorf("decode command %d: %w: %v", binary.BigEndian.Uint64(k), ErrCorrupt, err)
+			}
+			out = append(out, cmd)
+			next = binary.BigEndian.Uint64(k) + 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, from, fmt.Errorf("read command log: %w", err)
+	}
+	return out, next, nil
+}

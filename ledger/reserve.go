@@ -1,0 +1,107 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// reserve takes a ready (or failed, for a retry) transfer into signing for
+// one session: it pins the transfer's outpoints or nonce in the reservation
+// index and records its spend for limit windows. Anything pinned by another
+// transfer — still signing, or signed and so consumed forever — is a
+// conflict, and so is a second session while one is live. The same session
+// reserving the same things again changes nothing.
+func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
+	t, err := l.mustTransfer(cmd.ID)
+	if err != nil {
+		return Transfer{}, false, err
+	}
+	r := *cmd.Reservation
+	switch {
+	case t.State == StateSigning && t.Reservation == nil:
+		return Transfer{}, false, fmt.Errorf("%w: transfer %s is signing without a reservation", ErrCorrupt, t.ID)
+	case t.State == StateSigning && sameHolds(t.Reservation, &r):
+		return t, false, nil
+	case t.State == StateSigning:
+		return Transfer{}, false, fmt.Errorf("%w: transfer is already reserved by session %x", ErrConflict, t.Reservation.Session)
+	case t.State.Final():
+		return Transfer{}, false, fmt.Errorf("%w: %s", ErrFinal, t.State)
+	case t.State != StateReady && t.State != StateFailed:
+		return Transfer{}, false, &TransitionError{From: t.State, To: StateSigning}
+	case !cmd.At.Before(t.ExpiresAt):
+		return Transfer{}, false, fmt.Errorf("%w: at %s", ErrExpired, t.ExpiresAt.Format(timeFormat))
+	case cmd.At.Before(t.NotBefore):
+		return Transfer{}, false, fmt.Errorf("%w: until %s", ErrTimelocked, t.NotBefore.Format(timeFormat))
+	case t.Chain == "btc" && (len(r.Outpoints) == 0 || r.NonceKey != ""):
+		return Transfer{}, false, invalid("a btc reservation pins outpoints and no nonce")
+	case t.Chain == "eth" && (r.NonceKey == "" || len(r.Outpoints) != 0):
+		return Transfer{}, false, invalid("an eth reservation pins a nonce and no outpoints")
+	case r.Spend.Source != t.Source || r.Spend.To != t.To || r.Spend.Asset != t.Asset || r.Spend.Amount != t.Amount:
+		return Transfer{}, false, invalid("spend does not match the transfer's source, destination, asset and amount")
+	}
+	for _, k := range holdKeys(&r) {
+		holder := l.reservations.Get(k)
+		if holder == nil || string(holder) == t.ID {
+			continue
+		}
+		how := "reserved"
+		if h, ok, _ := l.transfer(string(holder)); ok && h.State != StateSigning {
+			how = "consumed"
+		}
+		return Transfer{}, false, fmt.Errorf("%w: %s is %s by transfer %s", ErrConflict, k[2:], how, holder)
+	}
+	for _, k := range holdKeys(&r) {
+		if err := l.reservations.Put(k, []byte(t.ID)); err != nil {
+			return Transfer{}, false, fmt.Errorf("index reservation: %w", err)
+		}
+	}
+	spend, err := json.Marshal(r.Spend)
+	if err != nil {
+		return Transfer{}, false, fmt.Errorf("encode spend: %w", err)
+	}
+	if err := l.spends.Put(spendKey(r.Spend.At, t.ID), spend); err != nil {
+		return Transfer{}, false, fmt.Errorf("index spend: %w", err)
+	}
+	t.State, t.Reservation, t.Attempts, t.UpdatedAt = StateSigning, &r, t.Attempts+1, cmd.At
+	return t, true, nil
+}
+
+// release ends a failed session: only the session holding the reservation
+// may release it. Its outpoints or nonce become free, its spend stops
+// counting, and the transfer is failed (retryable) with the reason.
+func (l *ledgerTx) release(cmd Command) (Transfer, bool, error) {
+	t, err := l.mustTransfer(cmd.ID)
+	if err != nil {
+		return Transfer{}, false, err
+	}
+	if err := ownReservation(t, cmd.Reservation.Session); err != nil {
+		return Transfer{}, false, err
+	}
+	for _, k := range holdKeys(t.Reservation) {
+		if holder := l.reservations.Get(k); string(holder) != t.ID {
+			return Transfer{}, false, fmt.Errorf("%w: %s is indexed to %q, not %s", ErrCorrupt, k, holder, t.ID)
+		}
+		if err := l.reservations.Delete(k); err != nil {
+			return Transfer{}, false, fmt.Errorf("unindex reservation: %w", err)
+		}
+	}
+	if err := l.spends.Delete(spendKey(t.Reservation.Spend.At, t.ID)); err != nil {
+		return Transfer{}, false, fmt.Errorf("unindex spend: %w", err)
+	}
+	t.State, t.Reason, t.Reservation, t.UpdatedAt = StateFailed, cmd.Reason, nil, cmd.At
+	return t, true, nil
+}
+
+// ownReservation checks that t is signing under session.
+func ownReservation(t Transfer, session []byte) error {
+	switch {
+	case t.State.Final():
+		return fmt.Errorf("%w: %s", ErrFinal, t.State)
+	case t.State != StateSigning || t.Reservation == nil:
+		return fmt.Errorf("%w: transfer is %s, with no live reservation", ErrConflict, t.State)
+	case !bytes.Equal(t.Reservation.Session, session):
+		return fmt.Errorf("%w: the reservation belongs to session %x, not %x", ErrConflict, t.Reservation.Session, session)
+	}
+	return nil
+}
