@@ -23,7 +23,10 @@ func (ev *evaluation) invariants(rq *resolved) string {
 			return "a btc request carries an eth call"
 		}
 	case ChainETH:
-		if req.ChainID != src.w.ChainID || req.Network != "" {
+		if req.Network != "" {
+			return "an eth request names a network (" + strconv.Quote(req.Network) + "); it must give only its chain id"
+		}
+		if req.ChainID != src.w.ChainID {
 			return "chain id " + strconv.FormatUint(req.ChainID, 10) + " does not match wallet " + src.w.ID + " on " + strconv.FormatUint(src.w.ChainID, 10)
 		}
 		if why := ev.ethCall(rq); why != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"slices"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -16,12 +17,16 @@ import (
 
 // methodRoles says which certificate role may call each client API method.
 // A method missing here is refused for everyone (fail closed).
-var methodRoles = map[string]string{
-	"/coffer.operator.v1.Operator/Keygen":       pki.RoleOperator,
-	"/coffer.operator.v1.Operator/Reshare":      pki.RoleOperator,
-	"/coffer.operator.v1.Operator/ListKeys":     pki.RoleOperator,
-	"/coffer.operator.v1.Operator/SelfTestSign": pki.RoleOperator,
-	"/coffer.operator.v1.Operator/Status":       pki.RoleOperator,
+var methodRoles = map[string][]string{
+	"/coffer.operator.v1.Operator/Keygen":       {pki.RoleOperator},
+	"/coffer.operator.v1.Operator/Reshare":      {pki.RoleOperator},
+	"/coffer.operator.v1.Operator/ListKeys":     {pki.RoleOperator, pki.RoleAuditor},
+	"/coffer.operator.v1.Operator/SelfTestSign": {pki.RoleOperator},
+	"/coffer.operator.v1.Operator/Status":       {pki.RoleOperator, pki.RoleAuditor},
+	"/coffer.transfer.v1.Transfers/Submit":      {pki.RoleWithdrawal},
+	"/coffer.transfer.v1.Transfers/Get":         {pki.RoleWithdrawal, pki.RoleOfficer, pki.RoleAuditor},
+	"/coffer.transfer.v1.Transfers/List":        {pki.RoleWithdrawal, pki.RoleOfficer, pki.RoleAuditor},
+	"/coffer.transfer.v1.Transfers/Decide":      {pki.RoleOfficer},
 }
 
 // apiTLS serves clients whose certificate the cluster CA issued.
@@ -54,7 +59,7 @@ func authorize(ctx context.Context, method string) error {
 		return err
 	}
 	want, ok := methodRoles[method]
-	if !ok || id.Role != want {
+	if !ok || !slices.Contains(want, id.Role) {
 		return status.Errorf(codes.PermissionDenied, "%s (role %s) may not call %s", id.Name, id.Role, method)
 	}
 	return nil

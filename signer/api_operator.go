@@ -18,6 +18,7 @@ import (
 
 	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/ledger"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
@@ -35,6 +36,7 @@ func newAPIServer(n *Node) (*grpc.Server, error) {
 		grpc.MaxRecvMsgSize(1<<20),
 	)
 	operatorpb.RegisterOperatorServer(s, &operatorAPI{n: n})
+	transferpb.RegisterTransfersServer(s, &transferAPI{n: n})
 	return s, nil
 }
 

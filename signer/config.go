@@ -50,6 +50,12 @@ type Config struct {
 		Timeout    Duration `yaml:"timeout"`
 		MaxTimeout Duration `yaml:"max_timeout"`
 	} `yaml:"sessions"`
+	// Policy is the signed genesis policy this node starts with: the YAML
+	// document and the admins' detached signatures (a quorum is required).
+	Policy struct {
+		File       string   `yaml:"file"`
+		Signatures []string `yaml:"signatures"`
+	} `yaml:"policy"`
 	SelfTestSigning bool           `yaml:"selftest_signing"`
 	Members         []MemberConfig `yaml:"members"`
 	Log             struct {
@@ -165,6 +171,10 @@ func (c *Config) resolve(dir string) {
 	abs(&c.Store.Path)
 	abs(&c.HSM.SoftHSM2Conf)
 	abs(&c.HSM.PKCS11.PINFile)
+	abs(&c.Policy.File)
+	for i := range c.Policy.Signatures {
+		abs(&c.Policy.Signatures[i])
+	}
 }
 
 // Validate reports every problem at once.
@@ -224,6 +234,9 @@ func (c *Config) Validate() error {
 	}
 	if !self {
 		bad("members: this node (%q) is not listed", c.Node)
+	}
+	if c.Policy.File == "" && len(c.Policy.Signatures) > 0 {
+		bad("policy.signatures: given without policy.file")
 	}
 	return errors.Join(errs...)
 }

@@ -15,9 +15,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/hsm"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/pki"
+	"github.com/cofferhq/coffer/policy"
 	"github.com/cofferhq/coffer/signer/peer"
 )
 
@@ -41,6 +43,14 @@ type Node struct {
 
 	mu       sync.Mutex
 	sessions map[string]*entry
+
+	polMu   sync.Mutex
+	history *policy.History
+	pv      *policyView
+
+	audit   *audit.Log
+	driving sync.Map // request ID → struct{}: the home node drives one session at a time
+	retryAt sync.Map // request ID → time.Time: no new session before
 }
 
 // New builds a node. It checks that the HSM identity key is the one the
@@ -86,6 +96,12 @@ func New(cfg *Config, d Deps) (*Node, error) {
 	if id, err := pki.IdentityOf(cert); err != nil || id.Name != cfg.Node || id.Role != pki.RoleNode {
 		return nil, fmt.Errorf("new node: certificate %s is not a node certificate for %s", cfg.TLS.Cert, cfg.Node)
 	}
+	if n.history, err = loadPolicy(cfg, n.now()); err != nil {
+		return nil, fmt.Errorf("new node: %w", err)
+	}
+	if n.audit, err = audit.New(audit.Config{Cluster: cfg.Cluster, Node: cfg.Node}, audit.Deps{DB: d.Store.DB(), Identity: d.Keystore.Identity(), Logger: d.Log}); err != nil {
+		return nil, fmt.Errorf("new node: %w", err)
+	}
 	n.creds = peer.Credentials{Cert: cert, Signer: d.Keystore.Identity(), CA: ca}
 	if n.client, err = peer.NewClient(n.creds, members); err != nil {
 		return nil, err
@@ -126,6 +142,7 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error { return api.Serve(apiLis) })
 	g.Go(func() error { return n.fillPool(gctx) })
 	g.Go(func() error { n.reap(gctx); return nil })
+	g.Go(func() error { n.schedule(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		stopped := make(chan struct{})
@@ -146,5 +163,6 @@ func (n *Node) Run(ctx context.Context) error {
 	return err
 }
 
-// Close releases the peer connections (the caller closes HSM and store).
-func (n *Node) Close() error { return n.client.Close() }
+// Close releases the peer connections and the audit log's committer (the
+// caller closes HSM and store).
+func (n *Node) Close() error { return errors.Join(n.client.Close(), n.audit.Close()) }

@@ -25,16 +25,34 @@ const (
 	ended
 )
 
-// entry is one session on this node.
+// entry is one session on this node. A transfer runs one tss signing
+// sub-session per sighash; other kinds have a single sub-session whose ID
+// is the session ID.
 type entry struct {
 	spec      *peerpb.SessionSpec
-	sess      *ctss.Session
+	subs      []*ctss.Session
 	deadline  time.Time
 	state     state
 	discard   func() // zeroes unsealed secrets of a session that never ran
-	onSuccess func(context.Context, *ctss.Result) (*peerpb.RunResponse, error)
+	onSuccess func(context.Context, []*ctss.Result) (*peerpb.RunResponse, error)
+	onFailure func(context.Context, error) // releases what the gate reserved
+	after     func()                       // runs once the session ended either way
 	progress  func(ctss.Progress)
 	endedAt   time.Time
+}
+
+// nodes lists the nodes taking part, sorted.
+func (e *entry) nodes() []string { return e.subs[0].Nodes() }
+
+func (e *entry) abort(err error) {
+	for _, s := range e.subs {
+		s.Abort(err)
+	}
+}
+
+// single wraps a one-result onSuccess.
+func single(f func(context.Context, *ctss.Result) (*peerpb.RunResponse, error)) func(context.Context, []*ctss.Result) (*peerpb.RunResponse, error) {
+	return func(ctx context.Context, rs []*ctss.Result) (*peerpb.RunResponse, error) { return f(ctx, rs[0]) }
 }
 
 var _ peer.Handler = (*Node)(nil)
@@ -81,6 +99,8 @@ func (n *Node) Prepare(ctx context.Context, from string, req *peerpb.PrepareRequ
 		e, err = n.prepareSign(ctx, sid, spec)
 	case peerpb.Kind_KIND_RESHARE:
 		e, err = n.prepareReshare(ctx, sid, spec)
+	case peerpb.Kind_KIND_TRANSFER:
+		e, err = n.prepareTransfer(ctx, sid, spec)
 	default:
 		return status.Errorf(codes.InvalidArgument, "prepare: unknown session kind %v", spec.Kind)
 	}
@@ -96,9 +116,15 @@ func (n *Node) Prepare(ctx context.Context, from string, req *peerpb.PrepareRequ
 	defer n.mu.Unlock()
 	if _, dup := n.sessions[key]; dup {
 		e.discard()
+		if e.onFailure != nil {
+			e.onFailure(ctx, errors.New("duplicate session"))
+		}
 		return status.Error(codes.AlreadyExists, "prepare: session exists")
 	}
 	n.sessions[key] = e
+	for _, sub := range e.subs {
+		n.sessions[string(sub.ID())] = e
+	}
 	n.log.Info("session prepared", "session", short(sid), "kind", spec.Kind.String(), "key", spec.KeyId, "coordinator", from)
 	return nil
 }
@@ -124,11 +150,17 @@ func (n *Node) RunSession(ctx context.Context, from string, req *peerpb.RunReque
 	}
 	rctx, cancel := context.WithDeadline(ctx, e.deadline)
 	defer cancel()
+	if e.after != nil {
+		defer e.after()
+	}
 	start := time.Now()
-	res, err := e.sess.Run(rctx, transport{n.client}, e.progress)
+	res, err := e.runAll(rctx, transport{n.client})
 	var resp *peerpb.RunResponse
 	if err == nil {
 		resp, err = e.onSuccess(rctx, res)
+	}
+	if err != nil && e.onFailure != nil {
+		e.onFailure(context.WithoutCancel(rctx), err)
 	}
 	n.mu.Lock()
 	e.state, e.endedAt = ended, n.now()
@@ -155,7 +187,16 @@ func (n *Node) Deliver(_ context.Context, from string, env *peerpb.Envelope) err
 	if !ok {
 		return status.Error(codes.NotFound, "deliver: no such session")
 	}
-	err := e.sess.Deliver(from, ctss.Envelope{Session: env.SessionId, From: env.FromParty, To: env.ToParties, Broadcast: env.Broadcast, Payload: env.Payload})
+	var sub *ctss.Session
+	for _, x := range e.subs {
+		if bytes.Equal(x.ID(), env.SessionId) {
+			sub = x
+		}
+	}
+	if sub == nil {
+		return status.Error(codes.NotFound, "deliver: no such session")
+	}
+	err := sub.Deliver(from, ctss.Envelope{Session: env.SessionId, From: env.FromParty, To: env.ToParties, Broadcast: env.Broadcast, Payload: env.Payload})
 	if err != nil {
 		if errors.Is(err, ctss.ErrBadMessage) {
 			n.log.Warn("refused peer message", "session", short(env.SessionId), "from", from, "err", err)
@@ -173,14 +214,17 @@ func (n *Node) Abort(_ context.Context, from string, req *peerpb.AbortRequest) e
 	if !ok {
 		return status.Error(codes.NotFound, "abort: no such session")
 	}
-	if !slices.Contains(e.sess.Nodes(), from) && from != e.spec.Coordinator {
+	if !slices.Contains(e.nodes(), from) && from != e.spec.Coordinator {
 		return status.Errorf(codes.PermissionDenied, "abort: %s takes no part in this session", from)
 	}
-	e.sess.Abort(&ctss.SessionError{Reason: fmt.Sprintf("aborted by %s: %s", from, req.Reason), Culprits: req.Culprits, Err: ctss.ErrAborted})
+	e.abort(&ctss.SessionError{Reason: fmt.Sprintf("aborted by %s: %s", from, req.Reason), Culprits: req.Culprits, Err: ctss.ErrAborted})
 	n.mu.Lock()
 	if e.state == prepared {
+		e.state, e.endedAt = ended, n.now()
 		e.discard()
-		delete(n.sessions, string(req.SessionId))
+		if e.onFailure != nil {
+			e.onFailure(context.Background(), fmt.Errorf("aborted by %s before it ran: %s", from, req.Reason))
+		}
 	}
 	n.mu.Unlock()
 	return nil
@@ -189,7 +233,7 @@ func (n *Node) Abort(_ context.Context, from string, req *peerpb.AbortRequest) e
 // broadcastAbort tells the other nodes of a failed session, best effort.
 func (n *Node) broadcastAbort(e *entry, sid []byte, reason string, culprits []string) {
 	var wg sync.WaitGroup
-	for _, node := range e.sess.Nodes() {
+	for _, node := range e.nodes() {
 		if node == n.cfg.Node || slices.Contains(culprits, node) {
 			continue
 		}
@@ -224,7 +268,12 @@ func (n *Node) reap(ctx context.Context) {
 			case e.state == ended && now.Sub(e.endedAt) > 30*time.Second:
 				delete(n.sessions, k)
 			case e.state == prepared && now.After(e.deadline):
-				e.discard()
+				if k == string(e.subs[0].ID()) || len(e.subs) == 1 {
+					e.discard()
+					if e.onFailure != nil {
+						e.onFailure(context.Background(), errors.New("prepared session never ran"))
+					}
+				}
 				delete(n.sessions, k)
 			}
 		}
@@ -237,4 +286,34 @@ type transport struct{ c *peer.Client }
 
 func (t transport) Send(ctx context.Context, node string, env ctss.Envelope) error {
 	return t.c.Send(ctx, node, &peerpb.Envelope{SessionId: env.Session, FromParty: env.From, ToParties: env.To, Broadcast: env.Broadcast, Payload: env.Payload})
+}
+
+// runAll runs every sub-session concurrently; the first failure aborts the
+// others. Results come back in sub-session order.
+func (e *entry) runAll(ctx context.Context, tr ctss.Transport) ([]*ctss.Result, error) {
+	out := make([]*ctss.Result, len(e.subs))
+	errs := make([]error, len(e.subs))
+	var wg sync.WaitGroup
+	for i, s := range e.subs {
+		wg.Add(1)
+		go func(i int, s *ctss.Session) {
+			defer wg.Done()
+			out[i], errs[i] = s.Run(ctx, tr, e.progress)
+			if errs[i] != nil {
+				e.abort(errs[i])
+			}
+		}(i, s)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, ctss.ErrAborted) {
+			return nil, err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -32,8 +32,8 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 		ctss.ZeroPreParams(pp)
 		return nil, err
 	}
-	e := &entry{sess: sess, discard: func() { ctss.ZeroPreParams(pp) }}
-	e.onSuccess = func(ctx context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
+	e := &entry{subs: []*ctss.Session{sess}, discard: func() { ctss.ZeroPreParams(pp) }}
+	e.onSuccess = single(func(ctx context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
 		defer res.Share.Zero()
 		pub, err := ctss.CompressedPubKey(res.PublicKey)
 		if err != nil {
@@ -50,7 +50,7 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 		}
 		n.log.Info("key generated", "key", spec.KeyId, "threshold", spec.Threshold, "committee", spec.Parties)
 		return &peerpb.RunResponse{PublicKey: pub}, nil
-	}
+	})
 	return e, nil
 }
 
@@ -81,15 +81,15 @@ func (n *Node) prepareSign(ctx context.Context, sid []byte, spec *peerpb.Session
 		sh.Zero()
 		return nil, err
 	}
-	e := &entry{sess: sess, discard: sh.Zero}
-	e.onSuccess = func(_ context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
+	e := &entry{subs: []*ctss.Session{sess}, discard: sh.Zero}
+	e.onSuccess = single(func(_ context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
 		pub, err := ctss.CompressedPubKey(res.PublicKey)
 		if err != nil {
 			return nil, err
 		}
 		return &peerpb.RunResponse{PublicKey: pub, SignatureR: res.Signature.R.Bytes(), SignatureS: res.Signature.S.Bytes(),
 			SignatureRecovery: uint32(res.Signature.Recovery)}, nil
-	}
+	})
 	return e, nil
 }
 
@@ -129,8 +129,8 @@ func (n *Node) prepareReshare(ctx context.Context, sid []byte, spec *peerpb.Sess
 		discard()
 		return nil, err
 	}
-	e := &entry{sess: sess, discard: discard}
-	e.onSuccess = func(ctx context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
+	e := &entry{subs: []*ctss.Session{sess}, discard: discard}
+	e.onSuccess = single(func(ctx context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
 		pub, err := ctss.CompressedPubKey(res.PublicKey)
 		if err != nil || !bytes.Equal(pub, spec.PublicKey) {
 			return nil, fmt.Errorf("reshare of %s produced another public key", spec.KeyId)
@@ -154,7 +154,7 @@ func (n *Node) prepareReshare(ctx context.Context, sid []byte, spec *peerpb.Sess
 		}
 		n.log.Info("key reshared", "key", spec.KeyId, "generation", gen, "threshold", spec.NewThreshold, "committee", spec.NewParties, "holds_share", res.Share != nil)
 		return &peerpb.RunResponse{PublicKey: pub}, nil
-	}
+	})
 	return e, nil
 }
 

@@ -32,6 +32,7 @@ const (
 	Kind_KIND_KEYGEN      Kind = 1
 	Kind_KIND_SIGN        Kind = 2
 	Kind_KIND_RESHARE     Kind = 3
+	Kind_KIND_TRANSFER    Kind = 4
 )
 
 // Enum value maps for Kind.
@@ -41,12 +42,14 @@ var (
 		1: "KIND_KEYGEN",
 		2: "KIND_SIGN",
 		3: "KIND_RESHARE",
+		4: "KIND_TRANSFER",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
 		"KIND_KEYGEN":      1,
 		"KIND_SIGN":        2,
 		"KIND_RESHARE":     3,
+		"KIND_TRANSFER":    4,
 	}
 )
 
@@ -77,6 +80,134 @@ func (Kind) EnumDescriptor() ([]byte, []int) {
 	return file_peer_proto_rawDescGZIP(), []int{0}
 }
 
+type Proposal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`           // "submit", "decide", "complete"
+	Payload       []byte                 `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`     // the client's message, protobuf-encoded
+	Initiator     string                 `protobuf:"bytes,3,opt,name=initiator,proto3" json:"initiator,omitempty"` // submit: the client's certificate name
+	InitiatorRole string                 `protobuf:"bytes,4,opt,name=initiator_role,json=initiatorRole,proto3" json:"initiator_role,omitempty"`
+	AtUnixMs      int64                  `protobuf:"varint,5,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"` // the proposer's clock; checked against one's own
+	RequestId     string                 `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Proposal) Reset() {
+	*x = Proposal{}
+	mi := &file_peer_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Proposal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Proposal) ProtoMessage() {}
+
+func (x *Proposal) ProtoReflect() protoreflect.Message {
+	mi := &file_peer_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Proposal.ProtoReflect.Descriptor instead.
+func (*Proposal) Descriptor() ([]byte, []int) {
+	return file_peer_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Proposal) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Proposal) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *Proposal) GetInitiator() string {
+	if x != nil {
+		return x.Initiator
+	}
+	return ""
+}
+
+func (x *Proposal) GetInitiatorRole() string {
+	if x != nil {
+		return x.InitiatorRole
+	}
+	return ""
+}
+
+func (x *Proposal) GetAtUnixMs() int64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
+func (x *Proposal) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type ProposalResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         string                 `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposalResult) Reset() {
+	*x = ProposalResult{}
+	mi := &file_peer_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposalResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposalResult) ProtoMessage() {}
+
+func (x *ProposalResult) ProtoReflect() protoreflect.Message {
+	mi := &file_peer_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposalResult.ProtoReflect.Descriptor instead.
+func (*ProposalResult) Descriptor() ([]byte, []int) {
+	return file_peer_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ProposalResult) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
 type SessionSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kind  Kind                   `protobuf:"varint,1,opt,name=kind,proto3,enum=coffer.peer.v1.Kind" json:"kind,omitempty"`
@@ -102,13 +233,15 @@ type SessionSpec struct {
 	OldThreshold  int32    `protobuf:"varint,13,opt,name=old_threshold,json=oldThreshold,proto3" json:"old_threshold,omitempty"`
 	OldCommittee  []string `protobuf:"bytes,14,rep,name=old_committee,json=oldCommittee,proto3" json:"old_committee,omitempty"`
 	PublicKey     []byte   `protobuf:"bytes,15,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// transfer: the request; each node loads it from its own ledger.
+	RequestId     string `protobuf:"bytes,16,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SessionSpec) Reset() {
 	*x = SessionSpec{}
-	mi := &file_peer_proto_msgTypes[0]
+	mi := &file_peer_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -120,7 +253,7 @@ func (x *SessionSpec) String() string {
 func (*SessionSpec) ProtoMessage() {}
 
 func (x *SessionSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[0]
+	mi := &file_peer_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -133,7 +266,7 @@ func (x *SessionSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionSpec.ProtoReflect.Descriptor instead.
 func (*SessionSpec) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{0}
+	return file_peer_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SessionSpec) GetKind() Kind {
@@ -241,6 +374,13 @@ func (x *SessionSpec) GetPublicKey() []byte {
 	return nil
 }
 
+func (x *SessionSpec) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 type PrepareRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SessionId     []byte                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
@@ -251,7 +391,7 @@ type PrepareRequest struct {
 
 func (x *PrepareRequest) Reset() {
 	*x = PrepareRequest{}
-	mi := &file_peer_proto_msgTypes[1]
+	mi := &file_peer_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -263,7 +403,7 @@ func (x *PrepareRequest) String() string {
 func (*PrepareRequest) ProtoMessage() {}
 
 func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[1]
+	mi := &file_peer_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -276,7 +416,7 @@ func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareRequest.ProtoReflect.Descriptor instead.
 func (*PrepareRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{1}
+	return file_peer_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PrepareRequest) GetSessionId() []byte {
@@ -301,7 +441,7 @@ type PrepareResponse struct {
 
 func (x *PrepareResponse) Reset() {
 	*x = PrepareResponse{}
-	mi := &file_peer_proto_msgTypes[2]
+	mi := &file_peer_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -313,7 +453,7 @@ func (x *PrepareResponse) String() string {
 func (*PrepareResponse) ProtoMessage() {}
 
 func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[2]
+	mi := &file_peer_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -326,7 +466,7 @@ func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareResponse.ProtoReflect.Descriptor instead.
 func (*PrepareResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{2}
+	return file_peer_proto_rawDescGZIP(), []int{4}
 }
 
 type RunRequest struct {
@@ -338,7 +478,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_peer_proto_msgTypes[3]
+	mi := &file_peer_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -350,7 +490,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[3]
+	mi := &file_peer_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -363,7 +503,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{3}
+	return file_peer_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RunRequest) GetSessionId() []byte {
@@ -381,15 +521,18 @@ type RunResponse struct {
 	SignatureS        []byte `protobuf:"bytes,3,opt,name=signature_s,json=signatureS,proto3" json:"signature_s,omitempty"`
 	SignatureRecovery uint32 `protobuf:"varint,4,opt,name=signature_recovery,json=signatureRecovery,proto3" json:"signature_recovery,omitempty"`
 	// set when the session failed on that node
-	Failure       string   `protobuf:"bytes,5,opt,name=failure,proto3" json:"failure,omitempty"`
-	Culprits      []string `protobuf:"bytes,6,rep,name=culprits,proto3" json:"culprits,omitempty"`
+	Failure  string   `protobuf:"bytes,5,opt,name=failure,proto3" json:"failure,omitempty"`
+	Culprits []string `protobuf:"bytes,6,rep,name=culprits,proto3" json:"culprits,omitempty"`
+	// transfer: one signature per sighash, in input order
+	Sigs          []*Sig `protobuf:"bytes,7,rep,name=sigs,proto3" json:"sigs,omitempty"`
+	SignedTx      []byte `protobuf:"bytes,8,opt,name=signed_tx,json=signedTx,proto3" json:"signed_tx,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RunResponse) Reset() {
 	*x = RunResponse{}
-	mi := &file_peer_proto_msgTypes[4]
+	mi := &file_peer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -401,7 +544,7 @@ func (x *RunResponse) String() string {
 func (*RunResponse) ProtoMessage() {}
 
 func (x *RunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[4]
+	mi := &file_peer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -414,7 +557,7 @@ func (x *RunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunResponse.ProtoReflect.Descriptor instead.
 func (*RunResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{4}
+	return file_peer_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RunResponse) GetPublicKey() []byte {
@@ -459,9 +602,84 @@ func (x *RunResponse) GetCulprits() []string {
 	return nil
 }
 
+func (x *RunResponse) GetSigs() []*Sig {
+	if x != nil {
+		return x.Sigs
+	}
+	return nil
+}
+
+func (x *RunResponse) GetSignedTx() []byte {
+	if x != nil {
+		return x.SignedTx
+	}
+	return nil
+}
+
+type Sig struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	R             []byte                 `protobuf:"bytes,1,opt,name=r,proto3" json:"r,omitempty"`
+	S             []byte                 `protobuf:"bytes,2,opt,name=s,proto3" json:"s,omitempty"`
+	Recovery      uint32                 `protobuf:"varint,3,opt,name=recovery,proto3" json:"recovery,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sig) Reset() {
+	*x = Sig{}
+	mi := &file_peer_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sig) ProtoMessage() {}
+
+func (x *Sig) ProtoReflect() protoreflect.Message {
+	mi := &file_peer_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sig.ProtoReflect.Descriptor instead.
+func (*Sig) Descriptor() ([]byte, []int) {
+	return file_peer_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Sig) GetR() []byte {
+	if x != nil {
+		return x.R
+	}
+	return nil
+}
+
+func (x *Sig) GetS() []byte {
+	if x != nil {
+		return x.S
+	}
+	return nil
+}
+
+func (x *Sig) GetRecovery() uint32 {
+	if x != nil {
+		return x.Recovery
+	}
+	return 0
+}
+
 type Envelope struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	SessionId []byte                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// the session, or for a transfer its sub-session (one per sighash)
+	SessionId []byte `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// tss party key of the sender; must belong to the authenticated node.
 	FromParty []byte `protobuf:"bytes,2,opt,name=from_party,json=fromParty,proto3" json:"from_party,omitempty"`
 	// destination party keys on the receiving node.
@@ -474,7 +692,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_peer_proto_msgTypes[5]
+	mi := &file_peer_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +704,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[5]
+	mi := &file_peer_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +717,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{5}
+	return file_peer_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Envelope) GetSessionId() []byte {
@@ -545,7 +763,7 @@ type DeliverResponse struct {
 
 func (x *DeliverResponse) Reset() {
 	*x = DeliverResponse{}
-	mi := &file_peer_proto_msgTypes[6]
+	mi := &file_peer_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -557,7 +775,7 @@ func (x *DeliverResponse) String() string {
 func (*DeliverResponse) ProtoMessage() {}
 
 func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[6]
+	mi := &file_peer_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -570,7 +788,7 @@ func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliverResponse.ProtoReflect.Descriptor instead.
 func (*DeliverResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{6}
+	return file_peer_proto_rawDescGZIP(), []int{9}
 }
 
 type AbortRequest struct {
@@ -584,7 +802,7 @@ type AbortRequest struct {
 
 func (x *AbortRequest) Reset() {
 	*x = AbortRequest{}
-	mi := &file_peer_proto_msgTypes[7]
+	mi := &file_peer_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +814,7 @@ func (x *AbortRequest) String() string {
 func (*AbortRequest) ProtoMessage() {}
 
 func (x *AbortRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[7]
+	mi := &file_peer_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +827,7 @@ func (x *AbortRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortRequest.ProtoReflect.Descriptor instead.
 func (*AbortRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{7}
+	return file_peer_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AbortRequest) GetSessionId() []byte {
@@ -641,7 +859,7 @@ type AbortResponse struct {
 
 func (x *AbortResponse) Reset() {
 	*x = AbortResponse{}
-	mi := &file_peer_proto_msgTypes[8]
+	mi := &file_peer_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +871,7 @@ func (x *AbortResponse) String() string {
 func (*AbortResponse) ProtoMessage() {}
 
 func (x *AbortResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[8]
+	mi := &file_peer_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +884,7 @@ func (x *AbortResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortResponse.ProtoReflect.Descriptor instead.
 func (*AbortResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{8}
+	return file_peer_proto_rawDescGZIP(), []int{11}
 }
 
 var File_peer_proto protoreflect.FileDescriptor
@@ -674,7 +892,18 @@ var File_peer_proto protoreflect.FileDescriptor
 const file_peer_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"peer.proto\x12\x0ecoffer.peer.v1\"\x92\x04\n" +
+	"peer.proto\x12\x0ecoffer.peer.v1\"\xba\x01\n" +
+	"\bProposal\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\x12\x1c\n" +
+	"\tinitiator\x18\x03 \x01(\tR\tinitiator\x12%\n" +
+	"\x0einitiator_role\x18\x04 \x01(\tR\rinitiatorRole\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x05 \x01(\x03R\batUnixMs\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\"&\n" +
+	"\x0eProposalResult\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\tR\x05state\"\xb1\x04\n" +
 	"\vSessionSpec\x12(\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x14.coffer.peer.v1.KindR\x04kind\x12\x15\n" +
 	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n" +
@@ -693,7 +922,9 @@ const file_peer_proto_rawDesc = "" +
 	"\rold_threshold\x18\r \x01(\x05R\foldThreshold\x12#\n" +
 	"\rold_committee\x18\x0e \x03(\tR\foldCommittee\x12\x1d\n" +
 	"\n" +
-	"public_key\x18\x0f \x01(\fR\tpublicKey\"`\n" +
+	"public_key\x18\x0f \x01(\fR\tpublicKey\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x10 \x01(\tR\trequestId\"`\n" +
 	"\x0ePrepareRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\fR\tsessionId\x12/\n" +
@@ -702,7 +933,7 @@ const file_peer_proto_rawDesc = "" +
 	"\n" +
 	"RunRequest\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\fR\tsessionId\"\xd3\x01\n" +
+	"session_id\x18\x01 \x01(\fR\tsessionId\"\x99\x02\n" +
 	"\vRunResponse\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1f\n" +
@@ -712,7 +943,13 @@ const file_peer_proto_rawDesc = "" +
 	"signatureS\x12-\n" +
 	"\x12signature_recovery\x18\x04 \x01(\rR\x11signatureRecovery\x12\x18\n" +
 	"\afailure\x18\x05 \x01(\tR\afailure\x12\x1a\n" +
-	"\bculprits\x18\x06 \x03(\tR\bculprits\"\x9f\x01\n" +
+	"\bculprits\x18\x06 \x03(\tR\bculprits\x12'\n" +
+	"\x04sigs\x18\a \x03(\v2\x13.coffer.peer.v1.SigR\x04sigs\x12\x1b\n" +
+	"\tsigned_tx\x18\b \x01(\fR\bsignedTx\"=\n" +
+	"\x03Sig\x12\f\n" +
+	"\x01r\x18\x01 \x01(\fR\x01r\x12\f\n" +
+	"\x01s\x18\x02 \x01(\fR\x01s\x12\x1a\n" +
+	"\brecovery\x18\x03 \x01(\rR\brecovery\"\x9f\x01\n" +
 	"\bEnvelope\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\fR\tsessionId\x12\x1d\n" +
@@ -728,17 +965,19 @@ const file_peer_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\fR\tsessionId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1a\n" +
 	"\bculprits\x18\x03 \x03(\tR\bculprits\"\x0f\n" +
-	"\rAbortResponse*N\n" +
+	"\rAbortResponse*a\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vKIND_KEYGEN\x10\x01\x12\r\n" +
 	"\tKIND_SIGN\x10\x02\x12\x10\n" +
-	"\fKIND_RESHARE\x10\x032\x9e\x02\n" +
+	"\fKIND_RESHARE\x10\x03\x12\x11\n" +
+	"\rKIND_TRANSFER\x10\x042\xe3\x02\n" +
 	"\x04Peer\x12J\n" +
 	"\aPrepare\x12\x1e.coffer.peer.v1.PrepareRequest\x1a\x1f.coffer.peer.v1.PrepareResponse\x12>\n" +
 	"\x03Run\x12\x1a.coffer.peer.v1.RunRequest\x1a\x1b.coffer.peer.v1.RunResponse\x12D\n" +
 	"\aDeliver\x12\x18.coffer.peer.v1.Envelope\x1a\x1f.coffer.peer.v1.DeliverResponse\x12D\n" +
-	"\x05Abort\x12\x1c.coffer.peer.v1.AbortRequest\x1a\x1d.coffer.peer.v1.AbortResponseB'Z%github.com/cofferhq/coffer/api/peerpbb\x06proto3"
+	"\x05Abort\x12\x1c.coffer.peer.v1.AbortRequest\x1a\x1d.coffer.peer.v1.AbortResponse\x12C\n" +
+	"\aPropose\x12\x18.coffer.peer.v1.Proposal\x1a\x1e.coffer.peer.v1.ProposalResultB'Z%github.com/cofferhq/coffer/api/peerpbb\x06proto3"
 
 var (
 	file_peer_proto_rawDescOnce sync.Once
@@ -753,35 +992,41 @@ func file_peer_proto_rawDescGZIP() []byte {
 }
 
 var file_peer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_peer_proto_goTypes = []any{
 	(Kind)(0),               // 0: coffer.peer.v1.Kind
-	(*SessionSpec)(nil),     // 1: coffer.peer.v1.SessionSpec
-	(*PrepareRequest)(nil),  // 2: coffer.peer.v1.PrepareRequest
-	(*PrepareResponse)(nil), // 3: coffer.peer.v1.PrepareResponse
-	(*RunRequest)(nil),      // 4: coffer.peer.v1.RunRequest
-	(*RunResponse)(nil),     // 5: coffer.peer.v1.RunResponse
-	(*Envelope)(nil),        // 6: coffer.peer.v1.Envelope
-	(*DeliverResponse)(nil), // 7: coffer.peer.v1.DeliverResponse
-	(*AbortRequest)(nil),    // 8: coffer.peer.v1.AbortRequest
-	(*AbortResponse)(nil),   // 9: coffer.peer.v1.AbortResponse
+	(*Proposal)(nil),        // 1: coffer.peer.v1.Proposal
+	(*ProposalResult)(nil),  // 2: coffer.peer.v1.ProposalResult
+	(*SessionSpec)(nil),     // 3: coffer.peer.v1.SessionSpec
+	(*PrepareRequest)(nil),  // 4: coffer.peer.v1.PrepareRequest
+	(*PrepareResponse)(nil), // 5: coffer.peer.v1.PrepareResponse
+	(*RunRequest)(nil),      // 6: coffer.peer.v1.RunRequest
+	(*RunResponse)(nil),     // 7: coffer.peer.v1.RunResponse
+	(*Sig)(nil),             // 8: coffer.peer.v1.Sig
+	(*Envelope)(nil),        // 9: coffer.peer.v1.Envelope
+	(*DeliverResponse)(nil), // 10: coffer.peer.v1.DeliverResponse
+	(*AbortRequest)(nil),    // 11: coffer.peer.v1.AbortRequest
+	(*AbortResponse)(nil),   // 12: coffer.peer.v1.AbortResponse
 }
 var file_peer_proto_depIdxs = []int32{
-	0, // 0: coffer.peer.v1.SessionSpec.kind:type_name -> coffer.peer.v1.Kind
-	1, // 1: coffer.peer.v1.PrepareRequest.spec:type_name -> coffer.peer.v1.SessionSpec
-	2, // 2: coffer.peer.v1.Peer.Prepare:input_type -> coffer.peer.v1.PrepareRequest
-	4, // 3: coffer.peer.v1.Peer.Run:input_type -> coffer.peer.v1.RunRequest
-	6, // 4: coffer.peer.v1.Peer.Deliver:input_type -> coffer.peer.v1.Envelope
-	8, // 5: coffer.peer.v1.Peer.Abort:input_type -> coffer.peer.v1.AbortRequest
-	3, // 6: coffer.peer.v1.Peer.Prepare:output_type -> coffer.peer.v1.PrepareResponse
-	5, // 7: coffer.peer.v1.Peer.Run:output_type -> coffer.peer.v1.RunResponse
-	7, // 8: coffer.peer.v1.Peer.Deliver:output_type -> coffer.peer.v1.DeliverResponse
-	9, // 9: coffer.peer.v1.Peer.Abort:output_type -> coffer.peer.v1.AbortResponse
-	6, // [6:10] is the sub-list for method output_type
-	2, // [2:6] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0,  // 0: coffer.peer.v1.SessionSpec.kind:type_name -> coffer.peer.v1.Kind
+	3,  // 1: coffer.peer.v1.PrepareRequest.spec:type_name -> coffer.peer.v1.SessionSpec
+	8,  // 2: coffer.peer.v1.RunResponse.sigs:type_name -> coffer.peer.v1.Sig
+	4,  // 3: coffer.peer.v1.Peer.Prepare:input_type -> coffer.peer.v1.PrepareRequest
+	6,  // 4: coffer.peer.v1.Peer.Run:input_type -> coffer.peer.v1.RunRequest
+	9,  // 5: coffer.peer.v1.Peer.Deliver:input_type -> coffer.peer.v1.Envelope
+	11, // 6: coffer.peer.v1.Peer.Abort:input_type -> coffer.peer.v1.AbortRequest
+	1,  // 7: coffer.peer.v1.Peer.Propose:input_type -> coffer.peer.v1.Proposal
+	5,  // 8: coffer.peer.v1.Peer.Prepare:output_type -> coffer.peer.v1.PrepareResponse
+	7,  // 9: coffer.peer.v1.Peer.Run:output_type -> coffer.peer.v1.RunResponse
+	10, // 10: coffer.peer.v1.Peer.Deliver:output_type -> coffer.peer.v1.DeliverResponse
+	12, // 11: coffer.peer.v1.Peer.Abort:output_type -> coffer.peer.v1.AbortResponse
+	2,  // 12: coffer.peer.v1.Peer.Propose:output_type -> coffer.peer.v1.ProposalResult
+	8,  // [8:13] is the sub-list for method output_type
+	3,  // [3:8] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_peer_proto_init() }
@@ -795,7 +1040,7 @@ func file_peer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peer_proto_rawDesc), len(file_peer_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	Peer_Run_FullMethodName     = "/coffer.peer.v1.Peer/Run"
 	Peer_Deliver_FullMethodName = "/coffer.peer.v1.Peer/Deliver"
 	Peer_Abort_FullMethodName   = "/coffer.peer.v1.Peer/Abort"
+	Peer_Propose_FullMethodName = "/coffer.peer.v1.Peer/Propose"
 )
 
 // PeerClient is the client API for Peer service.
@@ -44,6 +45,10 @@ type PeerClient interface {
 	Deliver(ctx context.Context, in *Envelope, opts ...grpc.CallOption) (*DeliverResponse, error)
 	// Abort tells a node that the session failed elsewhere.
 	Abort(ctx context.Context, in *AbortRequest, opts ...grpc.CallOption) (*AbortResponse, error)
+	// Propose relays a client command (a submitted intent, an officer's
+	// signed decision, a signed result) to another node, which checks it
+	// itself before it applies it to its own ledger.
+	Propose(ctx context.Context, in *Proposal, opts ...grpc.CallOption) (*ProposalResult, error)
 }
 
 type peerClient struct {
@@ -94,6 +99,16 @@ func (c *peerClient) Abort(ctx context.Context, in *AbortRequest, opts ...grpc.C
 	return out, nil
 }
 
+func (c *peerClient) Propose(ctx context.Context, in *Proposal, opts ...grpc.CallOption) (*ProposalResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposalResult)
+	err := c.cc.Invoke(ctx, Peer_Propose_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PeerServer is the server API for Peer service.
 // All implementations must embed UnimplementedPeerServer
 // for forward compatibility.
@@ -109,6 +124,10 @@ type PeerServer interface {
 	Deliver(context.Context, *Envelope) (*DeliverResponse, error)
 	// Abort tells a node that the session failed elsewhere.
 	Abort(context.Context, *AbortRequest) (*AbortResponse, error)
+	// Propose relays a client command (a submitted intent, an officer's
+	// signed decision, a signed result) to another node, which checks it
+	// itself before it applies it to its own ledger.
+	Propose(context.Context, *Proposal) (*ProposalResult, error)
 	mustEmbedUnimplementedPeerServer()
 }
 
@@ -130,6 +149,9 @@ func (UnimplementedPeerServer) Deliver(context.Context, *Envelope) (*DeliverResp
 }
 func (UnimplementedPeerServer) Abort(context.Context, *AbortRequest) (*AbortResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Abort not implemented")
+}
+func (UnimplementedPeerServer) Propose(context.Context, *Proposal) (*ProposalResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Propose not implemented")
 }
 func (UnimplementedPeerServer) mustEmbedUnimplementedPeerServer() {}
 func (UnimplementedPeerServer) testEmbeddedByValue()              {}
@@ -224,6 +246,24 @@ func _Peer_Abort_Handler(srv interface{}, ctx context.Context, dec func(interfac
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Peer_Propose_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Proposal)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PeerServer).Propose(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Peer_Propose_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PeerServer).Propose(ctx, req.(*Proposal))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Peer_ServiceDesc is the grpc.ServiceDesc for Peer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -246,6 +286,10 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Abort",
 			Handler:    _Peer_Abort_Handler,
+		},
+		{
+			MethodName: "Propose",
+			Handler:    _Peer_Propose_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

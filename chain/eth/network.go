@@ -55,3 +55,6 @@ func checkNetwork(network string, chainID uint64) error {
 	}
 	return nil
 }
+
+// NetworkName names the network of a chain ID: a public network, or Dev.
+func NetworkName(chainID uint64) string { return networkName(chainID) }

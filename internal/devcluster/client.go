@@ -10,13 +10,15 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/cofferhq/coffer/api/operatorpb"
+	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/pki"
 )
 
 // Client is an operator connection to one node's API.
 type Client struct {
-	Operator operatorpb.OperatorClient
-	conn     *grpc.ClientConn
+	Operator  operatorpb.OperatorClient
+	Transfers transferpb.TransfersClient
+	conn      *grpc.ClientConn
 }
 
 // Close closes the connection.
@@ -60,5 +62,5 @@ func (l *Layout) DialAs(id string, cc ClientCert) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s at %s: %w", id, n.API, err)
 	}
-	return &Client{Operator: operatorpb.NewOperatorClient(conn), conn: conn}, nil
+	return &Client{Operator: operatorpb.NewOperatorClient(conn), Transfers: transferpb.NewTransfersClient(conn), conn: conn}, nil
 }

@@ -27,6 +27,7 @@ type Handler interface {
 	RunSession(ctx context.Context, from string, req *peerpb.RunRequest) (*peerpb.RunResponse, error)
 	Deliver(ctx context.Context, from string, env *peerpb.Envelope) error
 	Abort(ctx context.Context, from string, req *peerpb.AbortRequest) error
+	Propose(ctx context.Context, from string, p *peerpb.Proposal) (*peerpb.ProposalResult, error)
 }
 
 // Server is the peer gRPC server.
@@ -138,4 +139,17 @@ func toStatus(err error) error {
 		return err
 	}
 	return status.Error(codes.Internal, fmt.Sprintf("peer: %v", err))
+}
+
+// Propose implements peerpb.PeerServer.
+func (s *Server) Propose(ctx context.Context, p *peerpb.Proposal) (*peerpb.ProposalResult, error) {
+	from, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.h.Propose(ctx, from, p)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return r, nil
 }

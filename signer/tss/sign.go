@@ -29,7 +29,10 @@ type SignConfig struct {
 	ChainCode  []byte
 	Path       []uint32 // non-hardened child path; empty for the master key
 	Digest     [32]byte // computed by this node itself
-	Log        *slog.Logger
+	// KeepShare leaves zeroing the share to the caller, for several
+	// sessions signing with one unsealed share.
+	KeepShare bool
+	Log       *slog.Logger
 }
 
 // NewSign prepares a signing session.
@@ -86,7 +89,9 @@ func NewSign(cfg SignConfig) (*Session, error) {
 	key := keyHex(me.Key)
 	s.local[key] = party
 	s.order = []string{key}
-	s.onEnd = cfg.Share.Zero
+	if !cfg.KeepShare {
+		s.onEnd = cfg.Share.Zero
+	}
 	go func() {
 		select {
 		case sig := <-end:

@@ -161,6 +161,9 @@ func (sink) RunSession(context.Context, string, *peerpb.RunRequest) (*peerpb.Run
 }
 func (sink) Deliver(context.Context, string, *peerpb.Envelope) error   { return nil }
 func (sink) Abort(context.Context, string, *peerpb.AbortRequest) error { return nil }
+func (sink) Propose(context.Context, string, *peerpb.Proposal) (*peerpb.ProposalResult, error) {
+	return &peerpb.ProposalResult{}, nil
+}
 
 func spec3(coordinator string) *peerpb.SessionSpec {
 	nonce := make([]byte, 32)

@@ -1,0 +1,113 @@
+package signer
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/ledger"
+	"github.com/cofferhq/coffer/pki"
+)
+
+type transferAPI struct {
+	transferpb.UnimplementedTransfersServer
+	n *Node
+}
+
+// Submit implements transferpb.TransfersServer (withdrawal role).
+func (a *transferAPI) Submit(ctx context.Context, req *transferpb.SubmitRequest) (*transferpb.Transfer, error) {
+	id, err := clientIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	at := a.n.now().UTC()
+	t, err := a.n.submitTransfer(ctx, req.GetIntent(), id.Name, id.Role, a.n.cfg.Node, at, false)
+	if err != nil {
+		return nil, clientStatus(err)
+	}
+	if t.SubmittedAt.Equal(at) { // new here: relay it; every node checks it itself
+		a.n.propose(ctx, a.n.memberIDs(), proposal("submit", req, id.Name, id.Role, t.ID, at))
+	}
+	if t.Initiator != id.Name {
+		return nil, status.Error(codes.AlreadyExists, "request ID belongs to another client")
+	}
+	a.n.kick(t)
+	return a.n.view(t), nil
+}
+
+// Get implements transferpb.TransfersServer.
+func (a *transferAPI) Get(ctx context.Context, req *transferpb.GetRequest) (*transferpb.Transfer, error) {
+	id, err := clientIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.n.store.Transfer(req.RequestId)
+	if err != nil || id.Role == pki.RoleWithdrawal && t.Initiator != id.Name {
+		return nil, status.Errorf(codes.NotFound, "no request %q", req.RequestId)
+	}
+	return a.n.view(t), nil
+}
+
+// List implements transferpb.TransfersServer.
+func (a *transferAPI) List(ctx context.Context, req *transferpb.ListRequest) (*transferpb.ListResponse, error) {
+	id, err := clientIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := ledger.TransferFilter{State: ledger.TransferState(req.State), Limit: int(req.Limit)}
+	if id.Role == pki.RoleWithdrawal {
+		f.Initiator = id.Name
+	}
+	ts, err := a.n.store.Transfers(f)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "list: %v", err)
+	}
+	out := &transferpb.ListResponse{}
+	for _, t := range ts {
+		out.Transfers = append(out.Transfers, a.n.view(t))
+	}
+	return out, nil
+}
+
+// Decide implements transferpb.TransfersServer (officer role). The
+// officer named must be the certificate's holder, and the signature must
+// verify under that officer's key in the active policy.
+func (a *transferAPI) Decide(ctx context.Context, req *transferpb.DecideRequest) (*transferpb.Transfer, error) {
+	id, err := clientIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Officer != id.Name {
+		return nil, status.Errorf(codes.PermissionDenied, "%s may not decide as %q", id.Name, req.Officer)
+	}
+	at := a.n.now().UTC()
+	t, err := a.n.recordDecision(ctx, req, at)
+	if err != nil {
+		return nil, clientStatus(err)
+	}
+	a.n.propose(ctx, a.n.memberIDs(), proposal("decide", req, id.Name, id.Role, t.ID, at))
+	a.n.kick(t)
+	return a.n.view(t), nil
+}
+
+// clientStatus maps workflow errors to clean client statuses.
+func clientStatus(err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch {
+	case errors.Is(err, ErrIntent), errors.Is(err, ErrApproval):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, ledger.ErrConflict):
+		return status.Error(codes.AlreadyExists, "request ID reused with a different intent")
+	case errors.Is(err, ledger.ErrTransferNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, ledger.ErrFinal), errors.Is(err, ErrNoPolicy):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	default:
+		return status.Error(codes.Internal, err.Error())
+	}
+}

@@ -1,0 +1,174 @@
+package signer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/audit"
+	"github.com/cofferhq/coffer/ledger"
+	"github.com/cofferhq/coffer/policy"
+)
+
+// maxSkew bounds how far a relayed command's time may be from this node's
+// clock: a proposer cannot backdate a request to skip its timelock.
+const maxSkew = 2 * time.Minute
+
+// submitTransfer checks an intent and records it on this node. home is the
+// node that took it from the client; at is when it did.
+func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initiator, role, home string, at time.Time, relayed bool) (ledger.Transfer, error) {
+	if in == nil {
+		return ledger.Transfer{}, intentErr("missing intent")
+	}
+	canon, err := (proto.MarshalOptions{Deterministic: true}).Marshal(in)
+	if err != nil {
+		return ledger.Transfer{}, intentErr("encode: %v", err)
+	}
+	if old, err := n.store.Transfer(in.RequestId); err == nil {
+		if !bytes.Equal(old.Intent, canon) {
+			return ledger.Transfer{}, fmt.Errorf("request %s: %w", in.RequestId, ledger.ErrConflict)
+		}
+		return old, nil // idempotent: the stored request, its state and result
+	} else if !errors.Is(err, ledger.ErrTransferNotFound) {
+		return ledger.Transfer{}, err
+	}
+	if relayed {
+		if d := n.now().Sub(at); d > maxSkew || d < -maxSkew {
+			return ledger.Transfer{}, fmt.Errorf("relayed request %s is stamped %s, %s from this node's clock", in.RequestId, at.Format(time.RFC3339), d.Round(time.Second))
+		}
+	}
+	pv, err := n.activePolicy(at)
+	if err != nil {
+		return ledger.Transfer{}, err
+	}
+	b, err := n.buildTransfer(pv, in, initiator, role, at)
+	if err != nil {
+		return ledger.Transfer{}, err
+	}
+	d, err := n.decide(pv, b, ledger.Transfer{Digest: b.digest[:]}, at)
+	if err != nil {
+		return ledger.Transfer{}, err
+	}
+	if taken := n.inputsTaken(b, in.RequestId); taken != "" {
+		d.Effect, d.Reason = policy.EffectDeny, taken
+	}
+	t := ledger.Transfer{ID: in.RequestId, Digest: b.digest[:], Home: home, Initiator: initiator, InitiatorRole: role,
+		Source: b.src.ID, Chain: string(b.src.Chain), Asset: b.req.Asset, Amount: b.req.Amount.Big().String(), To: b.to,
+		Intent: canon, PolicyHash: pv.hash, SubmittedAt: at, ExpiresAt: b.expires, State: stateFor(d),
+		Reason: d.Reason, Rule: d.Rule, NotBefore: d.NotBefore}
+	err = n.appendAudit(ctx, []audit.Record{
+		{Kind: audit.KindTransferSubmitted, Time: at, Transfer: &audit.TransferSubmitted{RequestID: t.ID, RequestDigest: audit.Digest(b.digest),
+			Wallet: b.src.ID, Destination: in.Destination, Asset: t.Asset, Amount: t.Amount, Chain: t.Chain,
+			PolicyHash: audit.Digest(pv.p.Hash()), Expiry: b.expires, Initiator: initiator}},
+		{Kind: audit.KindDecision, Time: at, Decision: n.decisionRecord(pv, b, d, nil)},
+	})
+	if err != nil {
+		return ledger.Transfer{}, err
+	}
+	return n.store.Apply(ledger.Command{Kind: ledger.CmdSubmit, At: at, Node: n.cfg.Node, Submit: &t})
+}
+
+// recordDecision verifies an officer's signed verdict itself and records
+// it, then re-evaluates the request.
+func (n *Node) recordDecision(ctx context.Context, req *transferpb.DecideRequest, at time.Time) (ledger.Transfer, error) {
+	t, err := n.store.Transfer(req.RequestId)
+	if err != nil {
+		return ledger.Transfer{}, err
+	}
+	if t.State.Final() {
+		return t, fmt.Errorf("request %s is already %s: %w", t.ID, t.State, ledger.ErrFinal)
+	}
+	if !bytes.Equal(req.Digest, t.Digest) {
+		return t, fmt.Errorf("%w: the approval is over another request digest than %s's", ErrApproval, t.ID)
+	}
+	var v policy.Verdict
+	if err := v.UnmarshalText([]byte(req.Verdict)); err != nil {
+		return t, fmt.Errorf("%w: %v", ErrApproval, err)
+	}
+	pv, err := n.activePolicy(at)
+	if err != nil {
+		return t, err
+	}
+	if err := policy.VerifyApproval(pv.p, req.Officer, policy.Hash(t.Digest), v, req.Signature); err != nil {
+		return t, fmt.Errorf("%w: %v", ErrApproval, err)
+	}
+	var digest [32]byte
+	copy(digest[:], t.Digest)
+	if err := n.appendAudit(ctx, []audit.Record{{Kind: audit.KindApprovalRecorded, Time: at, Approval: &audit.ApprovalRecorded{
+		RequestDigest: audit.Digest(digest), Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature}}}); err != nil {
+		return t, err
+	}
+	t, err = n.store.Apply(ledger.Command{Kind: ledger.CmdApprove, At: at, Node: n.cfg.Node, ID: t.ID,
+		Approval: &ledger.Approval{Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature, At: at}})
+	if err != nil {
+		return t, err
+	}
+	return n.reevaluate(ctx, t, at)
+}
+
+// ErrApproval means an officer's approval was refused.
+var ErrApproval = errors.New("approval refused")
+
+// reevaluate runs the policy again (new approvals, a timelock passed, an
+// expiry) and moves the request to the state it leads to.
+func (n *Node) reevaluate(ctx context.Context, t ledger.Transfer, now time.Time) (ledger.Transfer, error) {
+	if t.State.Final() || t.State == ledger.StateSigning {
+		return t, nil
+	}
+	if now.After(t.ExpiresAt) {
+		return n.setState(t, ledger.StateExpired, "expired unsigned", "", time.Time{}, now)
+	}
+	pv, err := n.activePolicy(now)
+	if err != nil {
+		return t, err
+	}
+	b, err := n.rebuild(pv, t)
+	if err != nil {
+		return n.setState(t, ledger.StateDenied, err.Error(), "", time.Time{}, now)
+	}
+	d, err := n.decide(pv, b, t, now)
+	if err != nil {
+		return t, err
+	}
+	if taken := n.inputsTaken(b, t.ID); taken != "" {
+		d.Effect, d.Reason = policy.EffectDeny, taken
+	}
+	next := stateFor(d)
+	if next == t.State && d.Reason == t.Reason {
+		return t, nil
+	}
+	n.logAudit(ctx, audit.Record{Kind: audit.KindDecision, Time: now, Decision: n.decisionRecord(pv, b, d, nil)})
+	return n.setState(t, next, d.Reason, d.Rule, d.NotBefore, now)
+}
+
+func (n *Node) setState(t ledger.Transfer, s ledger.TransferState, reason, rule string, notBefore, at time.Time) (ledger.Transfer, error) {
+	if t.State == s && t.Reason == reason {
+		return t, nil
+	}
+	return n.store.Apply(ledger.Command{Kind: ledger.CmdSetState, At: at, Node: n.cfg.Node, ID: t.ID, State: s,
+		Reason: reason, Rule: rule, NotBefore: notBefore})
+}
+
+// inputsTaken names an input (UTXO or nonce) that another signed transfer
+// consumed, or "" when all are free or only held by transfers in flight
+// (those are refused at reservation, and may still be released).
+func (n *Node) inputsTaken(b *built, id string) string {
+	holders, err := n.store.Holders(b.outpoints, b.nonceKey)
+	if err != nil {
+		return "cannot read input reservations: " + err.Error()
+	}
+	for input, holder := range holders {
+		if holder == id {
+			continue
+		}
+		if t, err := n.store.Transfer(holder); err == nil && t.State == ledger.StateSigned {
+			return fmt.Sprintf("input %s is already spent by request %s", input, holder)
+		}
+	}
+	return ""
+}

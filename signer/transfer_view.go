@@ -1,0 +1,42 @@
+package signer
+
+import (
+	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/ledger"
+)
+
+// view is what clients see of a request: its state, the summary decoded
+// from the transaction this node built, what is still missing, the result.
+func (n *Node) view(t ledger.Transfer) *transferpb.Transfer {
+	v := &transferpb.Transfer{RequestId: t.ID, State: string(t.State), Digest: t.Digest, Home: t.Home, Rule: t.Rule,
+		Reason: t.Reason, PolicyHash: t.PolicyHash, SubmittedAtUnix: t.SubmittedAt.Unix(), ExpiresAtUnix: t.ExpiresAt.Unix(),
+		Initiator: t.Initiator, Attempts: int32(t.Attempts)}
+	if !t.NotBefore.IsZero() {
+		v.NotBeforeUnix = t.NotBefore.Unix()
+	}
+	for _, a := range t.Approvals {
+		v.Approvals = append(v.Approvals, &transferpb.ApprovalView{Officer: a.Officer, Verdict: a.Verdict, AtUnix: a.At.Unix()})
+	}
+	if t.Result != nil {
+		v.SignedTx, v.TxHash = t.Result.SignedTx, t.Result.TxHash
+	}
+	now := n.now().UTC()
+	pv, err := n.activePolicy(now)
+	if err != nil || pv.hash != t.PolicyHash {
+		return v
+	}
+	b, err := n.rebuild(pv, t)
+	if err != nil {
+		return v
+	}
+	v.Summary = b.summary
+	if !t.State.Final() && t.State != ledger.StateSigning {
+		if d, err := n.decide(pv, b, t, now); err == nil {
+			for _, m := range d.Missing {
+				v.Missing = append(v.Missing, m.Text)
+			}
+			v.Trace = d.Trace
+		}
+	}
+	return v
+}
