@@ -51,6 +51,7 @@ type Node struct {
 	audit   *audit.Log
 	driving sync.Map // request ID → struct{}: the home node drives one session at a time
 	retryAt sync.Map // request ID → time.Time: no new session before
+	gateMu  sync.Mutex // serializes the gate's evaluate-and-reserve
 }
 
 // New builds a node. It checks that the HSM identity key is the one the

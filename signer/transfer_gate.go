@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -76,27 +77,16 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 	if err != nil {
 		return nil, err
 	}
-	d, err := n.decide(pv, b, t, now)
+	// Evaluate and reserve atomically on this node: two requests cannot
+	// both pass a limit that only one of them fits under.
+	d, err := n.evaluateAndReserve(pv, b, spec.RequestId, sid, now)
 	if err != nil {
+		if d.Effect != policy.EffectAllow && d.Reason != "" {
+			n.logAudit(ctx, audit.Record{Kind: audit.KindDecision, Time: now, Decision: n.decisionRecord(pv, b, d, sid)})
+		}
 		return nil, err
 	}
 	dec := n.decisionRecord(pv, b, d, sid)
-	if !d.Allowed() {
-		n.logAudit(ctx, audit.Record{Kind: audit.KindDecision, Time: now, Decision: dec})
-		return nil, fmt.Errorf("policy %s request %s: %s", d.Effect, t.ID, d.Reason)
-	}
-	if t.State != ledger.StateReady && t.State != ledger.StateFailed {
-		// this node's own evaluation, just now, allows it
-		if t, err = n.setState(t, ledger.StateReady, d.Reason, d.Rule, d.NotBefore, now); err != nil {
-			return nil, fmt.Errorf("request %s: %w", spec.RequestId, err)
-		}
-	}
-	spend := ledger.Spend{At: now, Source: b.src.ID, To: b.to, Rule: d.Rule, Asset: b.req.Asset, Amount: b.req.Amount.Big().String()}
-	_, err = n.store.Apply(ledger.Command{Kind: ledger.CmdReserve, At: now, Node: n.cfg.Node, ID: t.ID,
-		Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.outpoints, NonceKey: b.nonceKey, Spend: spend}})
-	if err != nil {
-		return nil, fmt.Errorf("reserve for %s: %w", t.ID, err)
-	}
 	release := func(ctx context.Context, reason error) {
 		_, rerr := n.store.Apply(ledger.Command{Kind: ledger.CmdRelease, At: n.now().UTC(), Node: n.cfg.Node, ID: t.ID,
 			Reason: reason.Error(), Reservation: &ledger.Reservation{Session: sid}})
@@ -166,6 +156,37 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 		return resp, nil
 	}
 	return e, nil
+}
+
+// evaluateAndReserve decides on this node's state and clock and, when the
+// policy allows, reserves the spend and the inputs, under one lock.
+func (n *Node) evaluateAndReserve(pv *policyView, b *built, id string, sid []byte, now time.Time) (policy.Decision, error) {
+	n.gateMu.Lock()
+	defer n.gateMu.Unlock()
+	t, err := n.store.Transfer(id)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	d, err := n.decide(pv, b, t, now)
+	if err != nil {
+		return d, err
+	}
+	if !d.Allowed() {
+		return d, fmt.Errorf("policy %s request %s: %s", d.Effect, t.ID, d.Reason)
+	}
+	if t.State != ledger.StateReady && t.State != ledger.StateFailed {
+		// this node's own evaluation, just now, allows it
+		if t, err = n.setState(t, ledger.StateReady, d.Reason, d.Rule, d.NotBefore, now); err != nil {
+			return d, fmt.Errorf("request %s: %w", id, err)
+		}
+	}
+	spend := ledger.Spend{At: now, Source: b.src.ID, To: b.to, Rule: d.Rule, Asset: b.req.Asset, Amount: b.req.Amount.Big().String()}
+	_, err = n.store.Apply(ledger.Command{Kind: ledger.CmdReserve, At: now, Node: n.cfg.Node, ID: t.ID,
+		Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.outpoints, NonceKey: b.nonceKey, Spend: spend}})
+	if err != nil {
+		return d, fmt.Errorf("reserve for %s: %w", t.ID, err)
+	}
+	return d, nil
 }
 
 func sid2(sid []byte) (d [32]byte) { copy(d[:], sid); return d }

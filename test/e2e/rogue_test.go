@@ -106,6 +106,13 @@ func testRoguePeers(t *testing.T, c *devcluster.Cluster) {
 // testCompromisedNode stops node3 and speaks for it with its real HSM
 // identity: the worst a member can do on the peer protocol.
 func testCompromisedNode(t *testing.T, c *devcluster.Cluster) {
+	withCompromisedNode3(t, c, func(p peerpb.PeerClient) { roguePeerMessages(t, c, p) })
+}
+
+// withCompromisedNode3 stops node3, opens its HSM and serves its peer port
+// from this test (accepting whatever node1 and node2 send it), and hands
+// fn a peer client that speaks to node1 as node3. node3 restarts after.
+func withCompromisedNode3(t *testing.T, c *devcluster.Cluster, fn func(p peerpb.PeerClient)) {
 	l := c.Layout
 	c.StopNode("node3")
 	defer func() {
@@ -144,7 +151,7 @@ func testCompromisedNode(t *testing.T, c *devcluster.Cluster) {
 		if err != nil {
 			return err
 		}
-		roguePeerMessages(t, c, p)
+		fn(p)
 		return nil
 	})
 	if err != nil {
@@ -255,3 +262,5 @@ func mustHex(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+func sessionID(spec *peerpb.SessionSpec) ([]byte, error) { return signer.SessionID(spec) }

@@ -55,8 +55,13 @@ func (c clients) wait(id string, want ...string) *transferpb.Transfer {
 	return nil
 }
 
-// approve signs "coffer/approval/v1" ‖ digest ‖ verdict with the officer's key.
-func (c clients) decide(officer, verdict string, t *transferpb.Transfer, digest []byte) (*transferpb.Transfer, error) {
+// approvalSig signs "coffer/approval/v1" ‖ digest ‖ approve with the
+// officer's key.
+func (c clients) approvalSig(officer string, digest []byte) []byte {
+	return c.sign(officer, policy.VerdictApprove, digest)
+}
+
+func (c clients) sign(officer string, v policy.Verdict, digest []byte) []byte {
 	cc := c.tr.Officers[officer]
 	keyPEM, err := os.ReadFile(c.tr.Layout.Path(cc.Key))
 	if err != nil {
@@ -66,14 +71,21 @@ func (c clients) decide(officer, verdict string, t *transferpb.Transfer, digest 
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	v := policy.VerdictApprove
-	if verdict == "reject" {
-		v = policy.VerdictReject
-	}
 	sig, err := policy.SignApproval(rand.Reader, key, policy.Hash(digest), v)
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	return sig
+}
+
+// decide has an officer sign a verdict over digest and send it to node2.
+func (c clients) decide(officer, verdict string, t *transferpb.Transfer, digest []byte) (*transferpb.Transfer, error) {
+	cc := c.tr.Officers[officer]
+	v := policy.VerdictApprove
+	if verdict == "reject" {
+		v = policy.VerdictReject
+	}
+	sig := c.sign(officer, v, digest)
 	return c.as("node2", cc).Decide(context.Background(), &transferpb.DecideRequest{RequestId: t.RequestId, Officer: officer, Verdict: verdict, Digest: digest, Signature: sig})
 }
 

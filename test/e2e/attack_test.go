@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/internal/devcluster"
+)
+
+// TestAttacks is the attack suite of DESIGN.md §8 on three real nodes: each
+// attack fails, and the refusing node logs why.
+func TestAttacks(t *testing.T) {
+	c := startCluster(t, 45*time.Second)
+	ctx := context.Background()
+	tr, err := devcluster.SetupTreasury(ctx, c, devcluster.TreasuryOptions{RefillTimelock: 40 * time.Second, SAFUTimelock: 40 * time.Second}, os.Stderr)
+	if err != nil {
+		t.Fatalf("treasury: %v", err)
+	}
+	cl := clients{t: t, tr: tr}
+	cl.withdrawal = cl.as("node1", tr.Withdrawal)
+	w := tr.Wallets
+	submit := func(in *transferpb.Intent) *transferpb.Transfer {
+		t.Helper()
+		got, err := cl.withdrawal.Submit(ctx, &transferpb.SubmitRequest{Intent: in})
+		if err != nil {
+			t.Fatalf("submit %s: %v", in.RequestId, err)
+		}
+		return got
+	}
+	// a refill with no approvals, and one approved but inside its timelock
+	_ = submit(devcluster.BTCIntent("refill-pending", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000)))
+	locked := submit(devcluster.BTCIntent("refill-locked", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000)))
+	for _, o := range []string{"tom", "tina"} {
+		if _, err := cl.decide(o, "approve", locked, locked.Digest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := submit(devcluster.BTCIntent("sweep-x", w["btc-hot"], "btc-cold", 100_000, devcluster.FakeUTXO(w["btc-hot"], 500_000)))
+
+	t.Run("compromised coordinator", func(t *testing.T) {
+		withCompromisedNode3(t, c, func(p peerpb.PeerClient) {
+			invite := func(id string) error {
+				attempt := make([]byte, 16)
+				_, _ = rand.Read(attempt)
+				spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: "cold", Parties: []string{"node1", "node3"},
+					RequestId: id, Attempt: attempt, Coordinator: "node3", DeadlineUnixMs: time.Now().Add(20 * time.Second).UnixMilli()}
+				sid, _ := sessionID(spec)
+				_, err := p.Prepare(ctx, &peerpb.PrepareRequest{SessionId: sid, Spec: spec})
+				return err
+			}
+			for _, tc := range []struct{ name, id, why string }{
+				{"fail/invites a signature whose approvals are missing", "refill-pending", "pending"},
+				{"fail/invites a signature before the timelock ends", "refill-locked", "timelock"},
+				{"fail/invites a signature for a request nobody submitted", "made-up-digest", "not found"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					err := invite(tc.id)
+					if err == nil || !strings.Contains(strings.ToLower(err.Error()), tc.why) {
+						t.Fatalf("node1 prepared: %v", err)
+					}
+					if !strings.Contains(c.LogTail("node1", 200), tc.id) {
+						t.Fatal("node1 did not log the refusal")
+					}
+				})
+			}
+			t.Run("fail/relays another transaction under an approved request's ID", func(t *testing.T) {
+				swapped := devcluster.BTCIntent("refill-locked", w["btc-cold"], "btc-hot", 1_900_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000))
+				_, err := p.Propose(ctx, proposalFor("submit", &transferpb.SubmitRequest{Intent: swapped}, "withdrawal-svc", "withdrawal", "refill-locked", time.Now()))
+				if status.Code(err) != codes.AlreadyExists {
+					t.Fatalf("node1 accepted a swapped transaction: %v", err)
+				}
+			})
+			t.Run("fail/relays an approval signed for another request", func(t *testing.T) {
+				sig := cl.approvalSig("tom", other.Digest)
+				_, err := p.Propose(ctx, proposalFor("decide", &transferpb.DecideRequest{RequestId: "refill-pending", Officer: "tom", Verdict: "approve",
+					Digest: other.Digest, Signature: sig}, "tom", "officer", "refill-pending", time.Now()))
+				if status.Code(err) != codes.InvalidArgument {
+					t.Fatalf("node1 recorded a replayed approval: %v", err)
+				}
+			})
+			t.Run("fail/backdates a request to skip its timelock", func(t *testing.T) {
+				old := devcluster.BTCIntent("refill-old", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000))
+				_, err := p.Propose(ctx, proposalFor("submit", &transferpb.SubmitRequest{Intent: old}, "withdrawal-svc", "withdrawal", "refill-old", time.Now().Add(-time.Hour)))
+				if err == nil || !strings.Contains(err.Error(), "clock") {
+					t.Fatalf("node1 accepted a backdated request: %v", err)
+				}
+			})
+		})
+	})
+	if got, _ := cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: "refill-pending"}); got.State != "pending_approval" {
+		t.Fatalf("refill-pending moved to %s", got.State)
+	}
+
+	t.Run("fail/two requests together over a velocity limit: exactly one is signed", func(t *testing.T) {
+		ids := []string{"burst-a", "burst-b"}
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			wg.Add(1)
+			go func(id string) {
+				defer wg.Done()
+				_, _ = cl.withdrawal.Submit(ctx, &transferpb.SubmitRequest{Intent: devcluster.BTCIntent(id, w["btc-hot"], tr.Partner, 30_000_000, devcluster.FakeUTXO(w["btc-hot"], 40_000_000))})
+			}(id)
+		}
+		wg.Wait()
+		signed := 0
+		for _, id := range ids {
+			got := cl.wait(id, "signed", "denied")
+			if got.State == "signed" {
+				signed++
+			}
+		}
+		if signed != 1 {
+			t.Fatalf("%d of two over-limit requests were signed", signed)
+		}
+	})
+	t.Run("fail/two requests reusing one eth nonce: exactly one is signed", func(t *testing.T) {
+		ids := []string{"nonce-a", "nonce-b"}
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Add(1)
+			go func(i int, id string) {
+				defer wg.Done()
+				wei := []string{"1000000000000000000", "2000000000000000000"}[i]
+				_, _ = cl.withdrawal.Submit(ctx, &transferpb.SubmitRequest{Intent: devcluster.ETHIntent(id, w["eth-hot"], "eth-cold", wei, 7)})
+			}(i, id)
+		}
+		wg.Wait()
+		signed := 0
+		for _, id := range ids {
+			got := cl.wait(id, "signed", "denied", "failed")
+			if got.State == "failed" {
+				time.Sleep(5 * time.Second) // retries end denied or still unsigned
+				got, _ = cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: id})
+			}
+			if got.State == "signed" {
+				signed++
+			}
+		}
+		if signed != 1 {
+			t.Fatalf("%d requests signed with one nonce", signed)
+		}
+	})
+	t.Run("ok/nodes restarted mid-request: it completes once", func(t *testing.T) {
+		// refill-locked has both approvals and is inside its 40s timelock
+		if got, _ := cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: "refill-locked"}); got.State != "timelocked" {
+			t.Fatalf("precondition: refill-locked is %s", got.State)
+		}
+		for _, n := range []string{"node1", "node2", "node3"} {
+			c.StopNode(n)
+			if err := c.StartNode(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cl.withdrawal = cl.as("node1", tr.Withdrawal)
+		done := cl.wait("refill-locked", "signed")
+		if done.Attempts != 1 || done.TxHash == "" {
+			t.Fatalf("after restart: attempts %d, tx %q", done.Attempts, done.TxHash)
+		}
+		time.Sleep(2 * time.Second)
+		for _, n := range []string{"node1", "node2", "node3"} {
+			got, err := cl.as(n, tr.Withdrawal).Get(ctx, &transferpb.GetRequest{RequestId: "refill-locked"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State == "signed" && got.TxHash != done.TxHash {
+				t.Fatalf("%s holds another signed transaction for the request", n)
+			}
+		}
+	})
+}
+
+func proposalFor(kind string, msg proto.Message, initiator, role, id string, at time.Time) *peerpb.Proposal {
+	b, _ := proto.Marshal(msg)
+	return &peerpb.Proposal{Kind: kind, Payload: b, Initiator: initiator, InitiatorRole: role, AtUnixMs: at.UnixMilli(), RequestId: id}
+}
