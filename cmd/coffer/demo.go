@@ -2,30 +2,28 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/big"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/status"
 
-	"github.com/cofferhq/coffer/api/operatorpb"
-	"github.com/cofferhq/coffer/chain/btc"
-	"github.com/cofferhq/coffer/chain/eth"
+	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/internal/devcluster"
-	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
 func newDemoCmd() *cobra.Command {
 	var o upOptions
+	var out string
 	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run the story on a local 3-node cluster: keygen, addresses, threshold signatures, refusals",
+		Use:   "demo [--out DIR]",
+		Short: "The whole story on a local 3-node cluster: keys, a signed policy, sweeps, approvals, timelocks, refusals, audit",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), o)
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), o, out)
 		},
 	}
 	f := cmd.Flags()
@@ -33,83 +31,134 @@ func newDemoCmd() *cobra.Command {
 	f.BoolVar(&o.keep, "keep", false, "keep the cluster folder")
 	f.StringVar(&o.preparams, "preparams", "", "pre-generated pre-parameter sets (JSON) instead of waiting for safe primes")
 	f.StringVar(&o.logLevel, "log-level", "info", "node log level")
+	f.StringVar(&out, "out", "", "write DIR/transfers.json: every signed transaction and what an independent verifier needs")
 	return cmd
 }
 
-func runDemo(ctx context.Context, w io.Writer, o upOptions) error {
-	fmt.Fprintln(w, "Coffer demo: three signer nodes, each with its own HSM token, one threshold key.")
+// story is the demo's state.
+type story struct {
+	ctx  context.Context
+	w    io.Writer
+	tr   *devcluster.Treasury
+	svc  transferpb.TransfersClient
+	done []*transferpb.Transfer
+	utxo map[string][]*transferpb.UTXO // request → the outputs it spends
+}
+
+func step(w io.Writer, format string, a ...any) { fmt.Fprintf(w, "\n• "+format+"\n", a...) }
+
+func runDemo(ctx context.Context, w io.Writer, o upOptions, out string) error {
+	fmt.Fprintln(w, "Coffer demo: three signer nodes, each with its own HSM token; a signed policy; the withdrawal service, officers and an auditor.")
+	o.pool = 3 // hot, cold and SAFU keys: one pre-parameter set per node each
 	c, cleanup, err := bringUp(ctx, w, o)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	l := c.Layout
-	fmt.Fprintln(w, "\n• keygen: key hot-1, 2-of-3 (threshold t=1) across node1, node2, node3")
-	c1, err := l.Dial("node1")
+	step(w, "keygen: hot, cold and SAFU keys, each 2-of-3 across node1, node2, node3; wallets on Bitcoin regtest and Ethereum chain 1337")
+	tr, err := devcluster.SetupTreasury(ctx, c, devcluster.TreasuryOptions{RefillTimelock: 3 * time.Second, SAFUTimelock: 5 * time.Second}, w)
 	if err != nil {
 		return err
 	}
-	defer c1.Close()
-	stream, err := c1.Operator.Keygen(ctx, &operatorpb.KeygenRequest{KeyId: "hot-1", Threshold: 1, Parties: []string{"node1", "node2", "node3"}})
-	if err != nil {
-		return err
+	for _, id := range []string{"btc-hot", "btc-cold", "btc-safu", "eth-hot", "eth-cold"} {
+		wl := tr.Wallets[id]
+		fmt.Fprintf(w, "  %-9s %-5s key %-7s %s\n", id, wl.Class, wl.KeyID, wl.Address)
 	}
-	key, err := followProgress(w, "keygen hot-1", stream.Recv)
-	if err != nil {
-		return err
-	}
-	printKey(w, key)
-
-	fmt.Fprintln(w, "\n• every pair of nodes signs (self-test digest, computed by each signer itself)")
-	for _, pair := range [][]string{{"node1", "node2"}, {"node2", "node3"}, {"node1", "node3"}} {
-		if err := demoSign(ctx, w, l, pair, nil); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintln(w, "\n• child key m/0/1 (non-hardened derivation: many addresses from one key)")
-	if err := demoSign(ctx, w, l, []string{"node3", "node1"}, []uint32{0, 1}); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "\n• one node alone cannot sign")
-	_, err = c1.Operator.SelfTestSign(ctx, &operatorpb.SelfTestSignRequest{KeyId: "hot-1", Parties: []string{"node1"}, Nonce: nonce()})
-	if err == nil {
-		return fmt.Errorf("a single node signed")
-	}
-	fmt.Fprintf(w, "  refused: %s\n", status.Convert(err).Message())
-	fmt.Fprintln(w, "\nDemo complete.")
-	return nil
-}
-
-func demoSign(ctx context.Context, w io.Writer, l *devcluster.Layout, parties []string, path []uint32) error {
-	cl, err := l.Dial(parties[0])
+	fmt.Fprintln(w, "  every node restarted with the signed policy; each checked the admins' quorum itself")
+	cl, err := tr.Layout.DialAs("node1", tr.Withdrawal)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	r, err := cl.Operator.SelfTestSign(ctx, &operatorpb.SelfTestSignRequest{KeyId: "hot-1", Parties: parties, Nonce: nonce(), DerivationPath: path})
-	if err != nil {
-		return fmt.Errorf("sign with %v: %w", parties, err)
+	s := &story{ctx: ctx, w: w, tr: tr, svc: cl.Transfers, utxo: map[string][]*transferpb.UTXO{}}
+	for _, f := range []func() error{s.sweep, s.refill, s.safu, s.ethSweep, s.refusals} {
+		if err := f(); err != nil {
+			return err
+		}
 	}
-	pub, err := ctss.ParsePubKey(r.PublicKey)
-	if err != nil {
+	if err := s.audit(c); err != nil {
 		return err
 	}
-	ok := ecdsa.Verify(pub, r.Digest, new(big.Int).SetBytes(r.SignatureR), new(big.Int).SetBytes(r.SignatureS))
-	fmt.Fprintf(w, "  %s+%s  digest %s…  r %s…  verified with crypto/ecdsa: %v  (%d ms)\n", parties[0], parties[1],
-		hex.EncodeToString(r.Digest[:8]), hex.EncodeToString(r.SignatureR[:8]), ok, r.ElapsedUs/1000)
-	if len(path) > 0 {
-		a, _ := btc.P2WPKHAddress(r.PublicKey, "regtest")
-		e, _ := eth.AddressFromPubKeyBytes(r.PublicKey)
-		fmt.Fprintf(w, "  child public key %s\n  bitcoin %s  ethereum %s\n", hex.EncodeToString(r.PublicKey), a, e)
+	if out != "" {
+		if err := writeTransfers(filepath.Join(out, "transfers.json"), s.done, s.utxo, tr); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n  wrote %s\n", filepath.Join(out, "transfers.json"))
 	}
-	if !ok {
-		return fmt.Errorf("signature by %v does not verify", parties)
-	}
+	fmt.Fprintln(w, "\nDemo complete.")
 	return nil
 }
 
-func nonce() []byte {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return b
+func (s *story) submit(in *transferpb.Intent) (*transferpb.Transfer, error) {
+	if in.Btc != nil {
+		s.utxo[in.RequestId] = in.Btc.Utxos
+	}
+	t, err := s.svc.Submit(s.ctx, &transferpb.SubmitRequest{Intent: in})
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", in.RequestId, err)
+	}
+	sum := t.Summary
+	fmt.Fprintf(s.w, "  withdrawal-svc submits %s: %s from %s (%s) to %s (%s), fee %s\n", t.RequestId, coins(sum.GetChain(), sum.GetAmount()),
+		sum.GetSourceWallet(), sum.GetSourceClass(), short(sum.GetDestination()), sum.GetDestinationClass(), coins(sum.GetChain(), sum.GetFee()))
+	fmt.Fprintf(s.w, "  → %s%s\n", t.State, missing(t))
+	return t, nil
 }
+
+func missing(t *transferpb.Transfer) string {
+	switch {
+	case t.State == "denied":
+		return ": " + t.Reason
+	case len(t.Missing) > 0:
+		return " (rule " + t.Rule + "; missing: " + strings.Join(t.Missing, "; ") + ")"
+	case t.Rule != "":
+		return " (rule " + t.Rule + ")"
+	}
+	return ""
+}
+
+func (s *story) signed(id string) error {
+	t, err := devcluster.Wait(s.ctx, s.svc, id, 2*time.Minute, "signed", "denied", "expired")
+	if err != nil {
+		return err
+	}
+	if t.State != "signed" {
+		return fmt.Errorf("%s ended %s: %s", id, t.State, t.Reason)
+	}
+	if err := verifySigned(t, s.utxo[id], s.tr); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.w, "  ✓ signed by the gate of two nodes: tx %s, %d bytes, verified here with the chain library\n", t.TxHash, len(t.SignedTx))
+	s.done = append(s.done, t)
+	return nil
+}
+
+func (s *story) decide(node, officer, verdict string, t *transferpb.Transfer) (*transferpb.Transfer, error) {
+	after, err := s.tr.Decide(s.ctx, node, officer, verdict, t.RequestId, t.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", officer, verdict, err)
+	}
+	fmt.Fprintf(s.w, "  officer %s %ss on %s (signature over the request digest %x…) → %s%s\n", officer, verdict, node, t.Digest[:6], after.State, missing(after))
+	return after, nil
+}
+
+func short(s string) string {
+	if len(s) > 20 {
+		return s[:10] + "…" + s[len(s)-6:]
+	}
+	return s
+}
+
+// coins renders base units (satoshi, wei) in whole coins.
+func coins(chain, base string) string {
+	v, ok := new(big.Rat).SetString(base)
+	if !ok {
+		return base
+	}
+	unit, digits, sym := big.NewRat(100_000_000, 1), 8, " BTC"
+	if chain == "eth" {
+		unit, digits, sym = new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)), 6, " ETH"
+	}
+	return strings.TrimRight(strings.TrimRight(new(big.Rat).Quo(v, unit).FloatString(digits), "0"), ".") + sym
+}
+
+func refused(err error) string { return status.Convert(err).Message() }

@@ -17,6 +17,7 @@ type upOptions struct {
 	keep      bool   // keep the folder afterwards
 	preparams string // JSON pre-parameter sets to import instead of waiting for safe primes
 	logLevel  string
+	pool      int // pre-parameter sets each node needs before the story starts (default 1)
 }
 
 func bringUp(ctx context.Context, w io.Writer, o upOptions) (*devcluster.Cluster, func(), error) {
@@ -38,14 +39,23 @@ func bringUp(ctx context.Context, w io.Writer, o upOptions) (*devcluster.Cluster
 		return fail(err)
 	}
 	fmt.Fprintf(w, "• cluster init: CA, 3 SoftHSM tokens (keys made inside each token), node certificates, configs in %s\n", dir)
-	l, err := devcluster.Init(ctx, dir, devcluster.Options{Nodes: 3, SelfTestSigning: true, PoolSize: 1,
+	if o.pool < 1 {
+		o.pool = 1
+	}
+	l, err := devcluster.Init(ctx, dir, devcluster.Options{Nodes: 3, SelfTestSigning: true, PoolSize: o.pool,
 		Generate: o.preparams == "", SessionTimeout: time.Minute, LogLevel: o.logLevel})
 	if err != nil {
 		return fail(err)
 	}
 	if o.preparams != "" {
 		fmt.Fprintf(w, "• sealing pre-generated pre-parameters from %s into each node's pool\n", o.preparams)
-		if err := l.ImportPreParams(ctx, o.preparams, map[string][]int{"node1": {0}, "node2": {1}, "node3": {2}}); err != nil {
+		sets := map[string][]int{}
+		for k := 0; k < o.pool; k++ {
+			for i, n := range []string{"node1", "node2", "node3"} {
+				sets[n] = append(sets[n], 3*k+i)
+			}
+		}
+		if err := l.ImportPreParams(ctx, o.preparams, sets); err != nil {
 			return fail(err)
 		}
 	}
@@ -65,18 +75,18 @@ func bringUp(ctx context.Context, w io.Writer, o upOptions) (*devcluster.Cluster
 			fmt.Fprintf(w, "  cluster kept in %s\n", dir)
 		}
 	}
-	if err := waitPools(ctx, w, l); err != nil {
+	if err := waitPools(ctx, w, l, o.pool); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	return c, cleanup, nil
 }
 
-// waitPools waits until every node has one sealed pre-parameter set.
-func waitPools(ctx context.Context, w io.Writer, l *devcluster.Layout) error {
+// waitPools waits until every node has want sealed pre-parameter sets.
+func waitPools(ctx context.Context, w io.Writer, l *devcluster.Layout, want int) error {
 	start := time.Now()
 	last := -1
-	for time.Since(start) < 10*time.Minute {
+	for time.Since(start) < 15*time.Minute {
 		ready := 0
 		for _, n := range l.Nodes {
 			c, err := l.Dial(n.ID)
@@ -88,12 +98,12 @@ func waitPools(ctx context.Context, w io.Writer, l *devcluster.Layout) error {
 			if err != nil {
 				return err
 			}
-			if st.PreparamsPooled >= 1 {
+			if int(st.PreparamsPooled) >= want {
 				ready++
 			}
 		}
 		if ready != last {
-			fmt.Fprintf(w, "  pre-parameter pools (safe primes, made in the background): %d/%d nodes ready (%s)\n", ready, len(l.Nodes), time.Since(start).Round(time.Second))
+			fmt.Fprintf(w, "  pre-parameter pools (safe primes, made in the background, %d per node): %d/%d nodes ready (%s)\n", want, ready, len(l.Nodes), time.Since(start).Round(time.Second))
 			last = ready
 		}
 		if ready == len(l.Nodes) {
@@ -105,5 +115,5 @@ func waitPools(ctx context.Context, w io.Writer, l *devcluster.Layout) error {
 		case <-time.After(time.Second):
 		}
 	}
-	return fmt.Errorf("pre-parameter pools not ready after 10 minutes")
+	return fmt.Errorf("pre-parameter pools not ready after 15 minutes")
 }

@@ -2,12 +2,19 @@ package e2e
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"math/big"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/cofferhq/coffer/chain/btc"
 )
 
 func runCoffer(t *testing.T, args ...string) string {
@@ -22,21 +29,78 @@ func runCoffer(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// TestDemo runs `coffer demo` as a newcomer would (with fixture
-// pre-parameters instead of waiting for safe primes) and checks its story.
+// TestDemo runs `coffer demo --out DIR` as a newcomer would (with fixture
+// pre-parameters instead of waiting for safe primes), checks its story, and
+// verifies every transaction of DIR/transfers.json independently with the
+// chain libraries.
 func TestDemo(t *testing.T) {
-	out := runCoffer(t, "demo", "--preparams", fixtureFile(t), "--dir", filepath.Join(t.TempDir(), "demo"))
+	outDir := t.TempDir()
+	out := runCoffer(t, "demo", "--preparams", fixtureFile(t), "--dir", filepath.Join(t.TempDir(), "demo"), "--out", outDir)
 	for _, want := range []string{
-		"round 3/3", "key hot-1  generation 0  2-of-3", "bitcoin     bcrt1q", "ethereum    0x",
-		"node1+node2", "node2+node3", "node1+node3", "verified with crypto/ecdsa: true",
-		"child public key", "refused:", "threshold needs 2", "Demo complete.", "nodes stopped by PID",
+		"keygen hot", "policy ", "signed by admin-ana and admin-ben",
+		"submits sweep-1", "→ ready (rule sweep-btc)",
+		"submits refill-1", "officer tom approves", "officer tina approves", "→ timelocked",
+		"submits safu-1", "officer rita approves",
+		"submits eth-sweep-1",
+		"→ denied: invariant: cold wallet btc-cold pays only to its pinned wallets",
+		"✗ refused: approval refused: the approval is over another request digest",
+		"RESULT: OK", "Demo complete.", "nodes stopped by PID",
 	} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "verified with crypto/ecdsa: false") {
-		t.Fatal("a demo signature did not verify")
+	if n := strings.Count(out, "✓ signed by the gate of two nodes"); n != 4 {
+		t.Fatalf("%d signed transfers in the demo, want 4:\n%s", n, out)
+	}
+	raw, err := os.ReadFile(filepath.Join(outDir, "transfers.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txs []struct {
+		RequestID      string `json:"request_id"`
+		Chain          string `json:"chain"`
+		RawTx          string `json:"raw_tx"`
+		Network        string `json:"network"`
+		ChainID        uint64 `json:"chain_id"`
+		ExpectedSender string `json:"expected_sender"`
+		Prevouts       []struct {
+			TxID     string `json:"txid"`
+			Vout     uint32 `json:"vout"`
+			Amount   int64  `json:"amount"`
+			PkScript string `json:"pk_script"`
+		} `json:"prevouts"`
+	}
+	if err := json.Unmarshal(raw, &txs); err != nil || len(txs) != 4 {
+		t.Fatalf("transfers.json: %d entries, %v", len(txs), err)
+	}
+	for _, tx := range txs {
+		b, err := hex.DecodeString(tx.RawTx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch tx.Chain {
+		case "btc":
+			var ps []btc.UTXO
+			for _, p := range tx.Prevouts {
+				script, _ := hex.DecodeString(p.PkScript)
+				ps = append(ps, btc.UTXO{TxID: p.TxID, Vout: p.Vout, Amount: p.Amount, PkScript: script})
+			}
+			if err := btc.Verify(b, tx.Network, ps); err != nil {
+				t.Fatalf("%s: script engine: %v", tx.RequestID, err)
+			}
+		case "eth":
+			var signed types.Transaction
+			if err := signed.UnmarshalBinary(b); err != nil {
+				t.Fatal(err)
+			}
+			from, err := types.Sender(types.LatestSignerForChainID(new(big.Int).SetUint64(tx.ChainID)), &signed)
+			if err != nil || !strings.EqualFold(from.Hex(), tx.ExpectedSender) || signed.ChainId().Uint64() != tx.ChainID {
+				t.Fatalf("%s: sender %s (%v), want %s on chain %d", tx.RequestID, from.Hex(), err, tx.ExpectedSender, tx.ChainID)
+			}
+		default:
+			t.Fatalf("%s: chain %q", tx.RequestID, tx.Chain)
+		}
 	}
 }
 
