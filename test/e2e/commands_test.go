@@ -130,3 +130,19 @@ func TestBenchSignReportsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchTransferReportsJSON runs a tiny `coffer bench transfer` and
+// checks its last line (figures come from `make bench`).
+func TestBenchTransferReportsJSON(t *testing.T) {
+	out := runCoffer(t, "bench", "transfer", "--count", "2", "--preparams", fixtureFile(t), "--dir", filepath.Join(t.TempDir(), "bt"))
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var report map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &report); err != nil {
+		t.Fatalf("last line is not JSON:\n%s", out)
+	}
+	for _, k := range []string{"raw_p50_ms", "transfer_p50_ms", "ratio_p50", "transfers_per_s"} {
+		if v, ok := report[k].(float64); !ok || v <= 0 {
+			t.Fatalf("report lacks a positive %s: %s", k, lines[len(lines)-1])
+		}
+	}
+}
