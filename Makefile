@@ -47,7 +47,7 @@ lint:
 ## proto: regenerate api/ from the .proto files (needs protoc and the Go plugins)
 proto:
 	cd api && protoc -I. --go_out=. --go_opt=module=github.com/cofferhq/coffer/api \
-		--go-grpc_out=. --go-grpc_opt=module=github.com/cofferhq/coffer/api peer.proto operator.proto
+		--go-grpc_out=. --go-grpc_opt=module=github.com/cofferhq/coffer/api peer.proto operator.proto audit.proto
 
 ## fixtures: regenerate the test pre-parameters (several minutes of safe primes)
 fixtures:

@@ -23,10 +23,17 @@ var methodRoles = map[string][]string{
 	"/coffer.operator.v1.Operator/ListKeys":     {pki.RoleOperator, pki.RoleAuditor},
 	"/coffer.operator.v1.Operator/SelfTestSign": {pki.RoleOperator},
 	"/coffer.operator.v1.Operator/Status":       {pki.RoleOperator, pki.RoleAuditor},
+	"/coffer.operator.v1.Operator/SubmitPolicy": {pki.RoleOperator},
+	"/coffer.operator.v1.Operator/GetPolicy":    {pki.RoleOperator, pki.RoleAuditor, pki.RoleOfficer},
 	"/coffer.transfer.v1.Transfers/Submit":      {pki.RoleWithdrawal},
 	"/coffer.transfer.v1.Transfers/Get":         {pki.RoleWithdrawal, pki.RoleOfficer, pki.RoleAuditor},
 	"/coffer.transfer.v1.Transfers/List":        {pki.RoleWithdrawal, pki.RoleOfficer, pki.RoleAuditor},
 	"/coffer.transfer.v1.Transfers/Decide":      {pki.RoleOfficer},
+	"/coffer.audit.v1.Audit/Export":             {pki.RoleAuditor, pki.RoleOperator},
+	"/coffer.audit.v1.Audit/Latest":             {pki.RoleAuditor, pki.RoleOperator},
+	"/coffer.audit.v1.Audit/Entries":            {pki.RoleAuditor, pki.RoleOperator},
+	"/coffer.audit.v1.Audit/InclusionProof":     {pki.RoleAuditor, pki.RoleOperator},
+	"/coffer.audit.v1.Audit/ConsistencyProof":   {pki.RoleAuditor, pki.RoleOperator},
 }
 
 // apiTLS serves clients whose certificate the cluster CA issued.

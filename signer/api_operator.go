@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
+	"github.com/cofferhq/coffer/api/auditpb"
 	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/peerpb"
 	"github.com/cofferhq/coffer/api/transferpb"
@@ -37,6 +38,7 @@ func newAPIServer(n *Node) (*grpc.Server, error) {
 	)
 	operatorpb.RegisterOperatorServer(s, &operatorAPI{n: n})
 	transferpb.RegisterTransfersServer(s, &transferAPI{n: n})
+	auditpb.RegisterAuditServer(s, &auditAPI{n: n})
 	return s, nil
 }
 
@@ -205,4 +207,22 @@ func sessionStatus(err error) error {
 	default:
 		return status.Error(codes.Internal, fmt.Sprintf("session: %v", err))
 	}
+}
+
+// SubmitPolicy implements operatorpb.OperatorServer.
+func (a *operatorAPI) SubmitPolicy(ctx context.Context, req *operatorpb.SubmitPolicyRequest) (*operatorpb.PolicyInfo, error) {
+	at := a.n.now().UTC()
+	if _, err := a.n.submitPolicy(ctx, req.Document, req.Signatures, at, false); err != nil {
+		if errors.Is(err, ErrPolicyRefused) {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	}
+	a.n.propose(ctx, a.n.memberIDs(), proposal("policy", req, "", "", "", at))
+	return a.n.policyInfo(), nil
+}
+
+// GetPolicy implements operatorpb.OperatorServer.
+func (a *operatorAPI) GetPolicy(context.Context, *operatorpb.GetPolicyRequest) (*operatorpb.PolicyInfo, error) {
+	return a.n.policyInfo(), nil
 }

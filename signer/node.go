@@ -49,8 +49,8 @@ type Node struct {
 	pv      *policyView
 
 	audit   *audit.Log
-	driving sync.Map // request ID → struct{}: the home node drives one session at a time
-	retryAt sync.Map // request ID → time.Time: no new session before
+	driving sync.Map   // request ID → struct{}: the home node drives one session at a time
+	retryAt sync.Map   // request ID → time.Time: no new session before
 	gateMu  sync.Mutex // serializes the gate's evaluate-and-reserve
 }
 
@@ -97,11 +97,28 @@ func New(cfg *Config, d Deps) (*Node, error) {
 	if id, err := pki.IdentityOf(cert); err != nil || id.Name != cfg.Node || id.Role != pki.RoleNode {
 		return nil, fmt.Errorf("new node: certificate %s is not a node certificate for %s", cfg.TLS.Cert, cfg.Node)
 	}
-	if n.history, err = loadPolicy(cfg, n.now()); err != nil {
+	// the genesis predates every version accepted after it
+	genesisAt := n.now().UTC()
+	if vs, err := d.Store.Policies(); err == nil && len(vs) > 0 && vs[0].At.Before(genesisAt) {
+		genesisAt = vs[0].At.Add(-time.Second)
+	}
+	if n.history, err = loadPolicy(cfg, genesisAt); err != nil {
 		return nil, fmt.Errorf("new node: %w", err)
 	}
-	if n.audit, err = audit.New(audit.Config{Cluster: cfg.Cluster, Node: cfg.Node}, audit.Deps{DB: d.Store.DB(), Identity: d.Keystore.Identity(), Logger: d.Log}); err != nil {
+	if n.history != nil {
+		if err := n.replayPolicies(); err != nil {
+			return nil, fmt.Errorf("new node: %w", err)
+		}
+	}
+	peers, err := auditPeerKeys(cfg)
+	if err != nil {
 		return nil, fmt.Errorf("new node: %w", err)
+	}
+	if n.audit, err = audit.New(audit.Config{Cluster: cfg.Cluster, Node: cfg.Node, Peers: peers}, audit.Deps{DB: d.Store.DB(), Identity: d.Keystore.Identity(), Logger: d.Log}); err != nil {
+		return nil, fmt.Errorf("new node: %w", err)
+	}
+	if err := n.logGenesis(context.Background()); err != nil {
+		return nil, fmt.Errorf("new node: log genesis policy: %w", err)
 	}
 	n.creds = peer.Credentials{Cert: cert, Signer: d.Keystore.Identity(), CA: ca}
 	if n.client, err = peer.NewClient(n.creds, members); err != nil {
@@ -144,6 +161,7 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error { return n.fillPool(gctx) })
 	g.Go(func() error { n.reap(gctx); return nil })
 	g.Go(func() error { n.schedule(gctx); return nil })
+	g.Go(func() error { n.cosignLoop(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		stopped := make(chan struct{})

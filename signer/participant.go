@@ -200,8 +200,9 @@ func (n *Node) Deliver(_ context.Context, from string, env *peerpb.Envelope) err
 	if err != nil {
 		if errors.Is(err, ctss.ErrBadMessage) {
 			n.log.Warn("refused peer message", "session", short(env.SessionId), "from", from, "err", err)
+			return status.Errorf(codes.InvalidArgument, "deliver: %v", err)
 		}
-		return status.Errorf(codes.InvalidArgument, "deliver: %v", err)
+		return status.Errorf(codes.Aborted, "deliver: %v", err)
 	}
 	return nil
 }
@@ -285,7 +286,11 @@ func (n *Node) reap(ctx context.Context) {
 type transport struct{ c *peer.Client }
 
 func (t transport) Send(ctx context.Context, node string, env ctss.Envelope) error {
-	return t.c.Send(ctx, node, &peerpb.Envelope{SessionId: env.Session, FromParty: env.From, ToParties: env.To, Broadcast: env.Broadcast, Payload: env.Payload})
+	err := t.c.Send(ctx, node, &peerpb.Envelope{SessionId: env.Session, FromParty: env.From, ToParties: env.To, Broadcast: env.Broadcast, Payload: env.Payload})
+	if status.Code(err) == codes.Aborted {
+		return fmt.Errorf("%w: %v", ctss.ErrPeerAborted, err)
+	}
+	return err
 }
 
 // runAll runs every sub-session concurrently; the first failure aborts the

@@ -12,6 +12,9 @@ import (
 // ErrNoPolicy means the node has no active policy: it refuses transfers.
 var ErrNoPolicy = errors.New("no active policy on this node")
 
+// ErrPolicyRefused means a submitted policy version was refused.
+var ErrPolicyRefused = errors.New("policy version refused")
+
 // loadPolicy reads the signed genesis policy the config names and checks
 // its admin quorum. No policy configured is not an error: the node then
 // refuses every transfer.

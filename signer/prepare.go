@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/ledger"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
@@ -48,6 +49,8 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 		if err := n.store.PutKey(rec); err != nil {
 			return nil, fmt.Errorf("store key %s: %w", spec.KeyId, err)
 		}
+		n.logAudit(ctx, audit.Record{Kind: audit.KindKeyGenerated, Time: n.now().UTC(), Key: &audit.KeyEvent{KeyID: spec.KeyId,
+			Generation: 0, Threshold: int(spec.Threshold), Parties: spec.Parties, PublicKey: pub}})
 		n.log.Info("key generated", "key", spec.KeyId, "threshold", spec.Threshold, "committee", spec.Parties)
 		return &peerpb.RunResponse{PublicKey: pub}, nil
 	})
@@ -152,6 +155,8 @@ func (n *Node) prepareReshare(ctx context.Context, sid []byte, spec *peerpb.Sess
 		if err != nil {
 			return nil, fmt.Errorf("store reshared key %s: %w", spec.KeyId, err)
 		}
+		n.logAudit(ctx, audit.Record{Kind: audit.KindKeyReshared, Time: n.now().UTC(), Key: &audit.KeyEvent{KeyID: spec.KeyId,
+			Generation: uint64(gen), Threshold: int(spec.NewThreshold), Parties: spec.NewParties, PublicKey: pub, OldParties: spec.OldCommittee}})
 		n.log.Info("key reshared", "key", spec.KeyId, "generation", gen, "threshold", spec.NewThreshold, "committee", spec.NewParties, "holds_share", res.Share != nil)
 		return &peerpb.RunResponse{PublicKey: pub}, nil
 	})

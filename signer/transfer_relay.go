@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/peerpb"
 	"github.com/cofferhq/coffer/api/transferpb"
 )
@@ -87,6 +88,18 @@ func (n *Node) Propose(ctx context.Context, from string, p *peerpb.Proposal) (*p
 		}
 		n.kick(t)
 		return &peerpb.ProposalResult{State: string(t.State)}, nil
+	case "policy":
+		var req operatorpb.SubmitPolicyRequest
+		if err := proto.Unmarshal(p.Payload, &req); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "propose: %v", err)
+		}
+		if d := n.now().Sub(at); d > maxSkew || d < -maxSkew {
+			return nil, status.Errorf(codes.InvalidArgument, "propose: policy stamped %s from this node's clock", d.Round(time.Second))
+		}
+		if _, err := n.submitPolicy(ctx, req.Document, req.Signatures, at, false); err != nil {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+		return &peerpb.ProposalResult{}, nil
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "propose: unknown kind %q", p.Kind)
 	}

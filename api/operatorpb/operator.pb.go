@@ -24,6 +24,186 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type SubmitPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Document      []byte                 `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`     // the YAML policy
+	Signatures    [][]byte               `protobuf:"bytes,2,rep,name=signatures,proto3" json:"signatures,omitempty"` // detached admin signatures (JSON)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitPolicyRequest) Reset() {
+	*x = SubmitPolicyRequest{}
+	mi := &file_operator_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitPolicyRequest) ProtoMessage() {}
+
+func (x *SubmitPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_operator_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitPolicyRequest.ProtoReflect.Descriptor instead.
+func (*SubmitPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_operator_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *SubmitPolicyRequest) GetDocument() []byte {
+	if x != nil {
+		return x.Document
+	}
+	return nil
+}
+
+func (x *SubmitPolicyRequest) GetSignatures() [][]byte {
+	if x != nil {
+		return x.Signatures
+	}
+	return nil
+}
+
+type GetPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPolicyRequest) Reset() {
+	*x = GetPolicyRequest{}
+	mi := &file_operator_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPolicyRequest) ProtoMessage() {}
+
+func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_operator_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_operator_proto_rawDescGZIP(), []int{1}
+}
+
+type PolicyInfo struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	ActiveHash        string                 `protobuf:"bytes,1,opt,name=active_hash,json=activeHash,proto3" json:"active_hash,omitempty"`
+	ActiveVersion     uint64                 `protobuf:"varint,2,opt,name=active_version,json=activeVersion,proto3" json:"active_version,omitempty"`
+	HeadHash          string                 `protobuf:"bytes,3,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"` // the newest accepted version
+	HeadVersion       uint64                 `protobuf:"varint,4,opt,name=head_version,json=headVersion,proto3" json:"head_version,omitempty"`
+	HeadEffectiveUnix int64                  `protobuf:"varint,5,opt,name=head_effective_unix,json=headEffectiveUnix,proto3" json:"head_effective_unix,omitempty"`
+	Change            string                 `protobuf:"bytes,6,opt,name=change,proto3" json:"change,omitempty"` // "tightening" or "loosening" for the head
+	Signers           []string               `protobuf:"bytes,7,rep,name=signers,proto3" json:"signers,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PolicyInfo) Reset() {
+	*x = PolicyInfo{}
+	mi := &file_operator_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyInfo) ProtoMessage() {}
+
+func (x *PolicyInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_operator_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyInfo.ProtoReflect.Descriptor instead.
+func (*PolicyInfo) Descriptor() ([]byte, []int) {
+	return file_operator_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PolicyInfo) GetActiveHash() string {
+	if x != nil {
+		return x.ActiveHash
+	}
+	return ""
+}
+
+func (x *PolicyInfo) GetActiveVersion() uint64 {
+	if x != nil {
+		return x.ActiveVersion
+	}
+	return 0
+}
+
+func (x *PolicyInfo) GetHeadHash() string {
+	if x != nil {
+		return x.HeadHash
+	}
+	return ""
+}
+
+func (x *PolicyInfo) GetHeadVersion() uint64 {
+	if x != nil {
+		return x.HeadVersion
+	}
+	return 0
+}
+
+func (x *PolicyInfo) GetHeadEffectiveUnix() int64 {
+	if x != nil {
+		return x.HeadEffectiveUnix
+	}
+	return 0
+}
+
+func (x *PolicyInfo) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *PolicyInfo) GetSigners() []string {
+	if x != nil {
+		return x.Signers
+	}
+	return nil
+}
+
 type KeygenRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	KeyId         string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
@@ -35,7 +215,7 @@ type KeygenRequest struct {
 
 func (x *KeygenRequest) Reset() {
 	*x = KeygenRequest{}
-	mi := &file_operator_proto_msgTypes[0]
+	mi := &file_operator_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +227,7 @@ func (x *KeygenRequest) String() string {
 func (*KeygenRequest) ProtoMessage() {}
 
 func (x *KeygenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[0]
+	mi := &file_operator_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +240,7 @@ func (x *KeygenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeygenRequest.ProtoReflect.Descriptor instead.
 func (*KeygenRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{0}
+	return file_operator_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *KeygenRequest) GetKeyId() string {
@@ -97,7 +277,7 @@ type ReshareRequest struct {
 
 func (x *ReshareRequest) Reset() {
 	*x = ReshareRequest{}
-	mi := &file_operator_proto_msgTypes[1]
+	mi := &file_operator_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -109,7 +289,7 @@ func (x *ReshareRequest) String() string {
 func (*ReshareRequest) ProtoMessage() {}
 
 func (x *ReshareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[1]
+	mi := &file_operator_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -122,7 +302,7 @@ func (x *ReshareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshareRequest.ProtoReflect.Descriptor instead.
 func (*ReshareRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{1}
+	return file_operator_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ReshareRequest) GetKeyId() string {
@@ -167,7 +347,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_operator_proto_msgTypes[2]
+	mi := &file_operator_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -179,7 +359,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[2]
+	mi := &file_operator_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -192,7 +372,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{2}
+	return file_operator_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Progress) GetStage() string {
@@ -251,7 +431,7 @@ type KeyInfo struct {
 
 func (x *KeyInfo) Reset() {
 	*x = KeyInfo{}
-	mi := &file_operator_proto_msgTypes[3]
+	mi := &file_operator_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -263,7 +443,7 @@ func (x *KeyInfo) String() string {
 func (*KeyInfo) ProtoMessage() {}
 
 func (x *KeyInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[3]
+	mi := &file_operator_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -276,7 +456,7 @@ func (x *KeyInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyInfo.ProtoReflect.Descriptor instead.
 func (*KeyInfo) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{3}
+	return file_operator_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *KeyInfo) GetKeyId() string {
@@ -329,7 +509,7 @@ type ListKeysRequest struct {
 
 func (x *ListKeysRequest) Reset() {
 	*x = ListKeysRequest{}
-	mi := &file_operator_proto_msgTypes[4]
+	mi := &file_operator_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -341,7 +521,7 @@ func (x *ListKeysRequest) String() string {
 func (*ListKeysRequest) ProtoMessage() {}
 
 func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[4]
+	mi := &file_operator_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -354,7 +534,7 @@ func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListKeysRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{4}
+	return file_operator_proto_rawDescGZIP(), []int{7}
 }
 
 type ListKeysResponse struct {
@@ -366,7 +546,7 @@ type ListKeysResponse struct {
 
 func (x *ListKeysResponse) Reset() {
 	*x = ListKeysResponse{}
-	mi := &file_operator_proto_msgTypes[5]
+	mi := &file_operator_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -378,7 +558,7 @@ func (x *ListKeysResponse) String() string {
 func (*ListKeysResponse) ProtoMessage() {}
 
 func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[5]
+	mi := &file_operator_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -391,7 +571,7 @@ func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListKeysResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{5}
+	return file_operator_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListKeysResponse) GetKeys() []*KeyInfo {
@@ -413,7 +593,7 @@ type SelfTestSignRequest struct {
 
 func (x *SelfTestSignRequest) Reset() {
 	*x = SelfTestSignRequest{}
-	mi := &file_operator_proto_msgTypes[6]
+	mi := &file_operator_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +605,7 @@ func (x *SelfTestSignRequest) String() string {
 func (*SelfTestSignRequest) ProtoMessage() {}
 
 func (x *SelfTestSignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[6]
+	mi := &file_operator_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +618,7 @@ func (x *SelfTestSignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelfTestSignRequest.ProtoReflect.Descriptor instead.
 func (*SelfTestSignRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{6}
+	return file_operator_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SelfTestSignRequest) GetKeyId() string {
@@ -483,7 +663,7 @@ type SelfTestSignResponse struct {
 
 func (x *SelfTestSignResponse) Reset() {
 	*x = SelfTestSignResponse{}
-	mi := &file_operator_proto_msgTypes[7]
+	mi := &file_operator_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -495,7 +675,7 @@ func (x *SelfTestSignResponse) String() string {
 func (*SelfTestSignResponse) ProtoMessage() {}
 
 func (x *SelfTestSignResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[7]
+	mi := &file_operator_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -508,7 +688,7 @@ func (x *SelfTestSignResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelfTestSignResponse.ProtoReflect.Descriptor instead.
 func (*SelfTestSignResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{7}
+	return file_operator_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SelfTestSignResponse) GetDigest() []byte {
@@ -561,7 +741,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_operator_proto_msgTypes[8]
+	mi := &file_operator_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +753,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[8]
+	mi := &file_operator_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +766,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{8}
+	return file_operator_proto_rawDescGZIP(), []int{11}
 }
 
 type StatusResponse struct {
@@ -602,7 +782,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_operator_proto_msgTypes[9]
+	mi := &file_operator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -614,7 +794,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[9]
+	mi := &file_operator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -627,7 +807,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{9}
+	return file_operator_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StatusResponse) GetNode() string {
@@ -669,7 +849,23 @@ var File_operator_proto protoreflect.FileDescriptor
 
 const file_operator_proto_rawDesc = "" +
 	"\n" +
-	"\x0eoperator.proto\x12\x12coffer.operator.v1\"^\n" +
+	"\x0eoperator.proto\x12\x12coffer.operator.v1\"Q\n" +
+	"\x13SubmitPolicyRequest\x12\x1a\n" +
+	"\bdocument\x18\x01 \x01(\fR\bdocument\x12\x1e\n" +
+	"\n" +
+	"signatures\x18\x02 \x03(\fR\n" +
+	"signatures\"\x12\n" +
+	"\x10GetPolicyRequest\"\xf6\x01\n" +
+	"\n" +
+	"PolicyInfo\x12\x1f\n" +
+	"\vactive_hash\x18\x01 \x01(\tR\n" +
+	"activeHash\x12%\n" +
+	"\x0eactive_version\x18\x02 \x01(\x04R\ractiveVersion\x12\x1b\n" +
+	"\thead_hash\x18\x03 \x01(\tR\bheadHash\x12!\n" +
+	"\fhead_version\x18\x04 \x01(\x04R\vheadVersion\x12.\n" +
+	"\x13head_effective_unix\x18\x05 \x01(\x03R\x11headEffectiveUnix\x12\x16\n" +
+	"\x06change\x18\x06 \x01(\tR\x06change\x12\x18\n" +
+	"\asigners\x18\a \x03(\tR\asigners\"^\n" +
 	"\rKeygenRequest\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1c\n" +
 	"\tthreshold\x18\x02 \x01(\x05R\tthreshold\x12\x18\n" +
@@ -724,13 +920,15 @@ const file_operator_proto_rawDesc = "" +
 	"\x10preparams_pooled\x18\x02 \x01(\x05R\x0fpreparamsPooled\x12)\n" +
 	"\x10preparams_target\x18\x03 \x01(\x05R\x0fpreparamsTarget\x12\x12\n" +
 	"\x04keys\x18\x04 \x01(\x05R\x04keys\x12'\n" +
-	"\x0fsessions_active\x18\x05 \x01(\x05R\x0esessionsActive2\xb1\x03\n" +
+	"\x0fsessions_active\x18\x05 \x01(\x05R\x0esessionsActive2\xdd\x04\n" +
 	"\bOperator\x12K\n" +
 	"\x06Keygen\x12!.coffer.operator.v1.KeygenRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12M\n" +
 	"\aReshare\x12\".coffer.operator.v1.ReshareRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12U\n" +
 	"\bListKeys\x12#.coffer.operator.v1.ListKeysRequest\x1a$.coffer.operator.v1.ListKeysResponse\x12a\n" +
 	"\fSelfTestSign\x12'.coffer.operator.v1.SelfTestSignRequest\x1a(.coffer.operator.v1.SelfTestSignResponse\x12O\n" +
-	"\x06Status\x12!.coffer.operator.v1.StatusRequest\x1a\".coffer.operator.v1.StatusResponseB+Z)github.com/cofferhq/coffer/api/operatorpbb\x06proto3"
+	"\x06Status\x12!.coffer.operator.v1.StatusRequest\x1a\".coffer.operator.v1.StatusResponse\x12W\n" +
+	"\fSubmitPolicy\x12'.coffer.operator.v1.SubmitPolicyRequest\x1a\x1e.coffer.operator.v1.PolicyInfo\x12Q\n" +
+	"\tGetPolicy\x12$.coffer.operator.v1.GetPolicyRequest\x1a\x1e.coffer.operator.v1.PolicyInfoB+Z)github.com/cofferhq/coffer/api/operatorpbb\x06proto3"
 
 var (
 	file_operator_proto_rawDescOnce sync.Once
@@ -744,37 +942,44 @@ func file_operator_proto_rawDescGZIP() []byte {
 	return file_operator_proto_rawDescData
 }
 
-var file_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_operator_proto_goTypes = []any{
-	(*KeygenRequest)(nil),        // 0: coffer.operator.v1.KeygenRequest
-	(*ReshareRequest)(nil),       // 1: coffer.operator.v1.ReshareRequest
-	(*Progress)(nil),             // 2: coffer.operator.v1.Progress
-	(*KeyInfo)(nil),              // 3: coffer.operator.v1.KeyInfo
-	(*ListKeysRequest)(nil),      // 4: coffer.operator.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),     // 5: coffer.operator.v1.ListKeysResponse
-	(*SelfTestSignRequest)(nil),  // 6: coffer.operator.v1.SelfTestSignRequest
-	(*SelfTestSignResponse)(nil), // 7: coffer.operator.v1.SelfTestSignResponse
-	(*StatusRequest)(nil),        // 8: coffer.operator.v1.StatusRequest
-	(*StatusResponse)(nil),       // 9: coffer.operator.v1.StatusResponse
+	(*SubmitPolicyRequest)(nil),  // 0: coffer.operator.v1.SubmitPolicyRequest
+	(*GetPolicyRequest)(nil),     // 1: coffer.operator.v1.GetPolicyRequest
+	(*PolicyInfo)(nil),           // 2: coffer.operator.v1.PolicyInfo
+	(*KeygenRequest)(nil),        // 3: coffer.operator.v1.KeygenRequest
+	(*ReshareRequest)(nil),       // 4: coffer.operator.v1.ReshareRequest
+	(*Progress)(nil),             // 5: coffer.operator.v1.Progress
+	(*KeyInfo)(nil),              // 6: coffer.operator.v1.KeyInfo
+	(*ListKeysRequest)(nil),      // 7: coffer.operator.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),     // 8: coffer.operator.v1.ListKeysResponse
+	(*SelfTestSignRequest)(nil),  // 9: coffer.operator.v1.SelfTestSignRequest
+	(*SelfTestSignResponse)(nil), // 10: coffer.operator.v1.SelfTestSignResponse
+	(*StatusRequest)(nil),        // 11: coffer.operator.v1.StatusRequest
+	(*StatusResponse)(nil),       // 12: coffer.operator.v1.StatusResponse
 }
 var file_operator_proto_depIdxs = []int32{
-	3, // 0: coffer.operator.v1.Progress.key:type_name -> coffer.operator.v1.KeyInfo
-	3, // 1: coffer.operator.v1.ListKeysResponse.keys:type_name -> coffer.operator.v1.KeyInfo
-	0, // 2: coffer.operator.v1.Operator.Keygen:input_type -> coffer.operator.v1.KeygenRequest
-	1, // 3: coffer.operator.v1.Operator.Reshare:input_type -> coffer.operator.v1.ReshareRequest
-	4, // 4: coffer.operator.v1.Operator.ListKeys:input_type -> coffer.operator.v1.ListKeysRequest
-	6, // 5: coffer.operator.v1.Operator.SelfTestSign:input_type -> coffer.operator.v1.SelfTestSignRequest
-	8, // 6: coffer.operator.v1.Operator.Status:input_type -> coffer.operator.v1.StatusRequest
-	2, // 7: coffer.operator.v1.Operator.Keygen:output_type -> coffer.operator.v1.Progress
-	2, // 8: coffer.operator.v1.Operator.Reshare:output_type -> coffer.operator.v1.Progress
-	5, // 9: coffer.operator.v1.Operator.ListKeys:output_type -> coffer.operator.v1.ListKeysResponse
-	7, // 10: coffer.operator.v1.Operator.SelfTestSign:output_type -> coffer.operator.v1.SelfTestSignResponse
-	9, // 11: coffer.operator.v1.Operator.Status:output_type -> coffer.operator.v1.StatusResponse
-	7, // [7:12] is the sub-list for method output_type
-	2, // [2:7] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	6,  // 0: coffer.operator.v1.Progress.key:type_name -> coffer.operator.v1.KeyInfo
+	6,  // 1: coffer.operator.v1.ListKeysResponse.keys:type_name -> coffer.operator.v1.KeyInfo
+	3,  // 2: coffer.operator.v1.Operator.Keygen:input_type -> coffer.operator.v1.KeygenRequest
+	4,  // 3: coffer.operator.v1.Operator.Reshare:input_type -> coffer.operator.v1.ReshareRequest
+	7,  // 4: coffer.operator.v1.Operator.ListKeys:input_type -> coffer.operator.v1.ListKeysRequest
+	9,  // 5: coffer.operator.v1.Operator.SelfTestSign:input_type -> coffer.operator.v1.SelfTestSignRequest
+	11, // 6: coffer.operator.v1.Operator.Status:input_type -> coffer.operator.v1.StatusRequest
+	0,  // 7: coffer.operator.v1.Operator.SubmitPolicy:input_type -> coffer.operator.v1.SubmitPolicyRequest
+	1,  // 8: coffer.operator.v1.Operator.GetPolicy:input_type -> coffer.operator.v1.GetPolicyRequest
+	5,  // 9: coffer.operator.v1.Operator.Keygen:output_type -> coffer.operator.v1.Progress
+	5,  // 10: coffer.operator.v1.Operator.Reshare:output_type -> coffer.operator.v1.Progress
+	8,  // 11: coffer.operator.v1.Operator.ListKeys:output_type -> coffer.operator.v1.ListKeysResponse
+	10, // 12: coffer.operator.v1.Operator.SelfTestSign:output_type -> coffer.operator.v1.SelfTestSignResponse
+	12, // 13: coffer.operator.v1.Operator.Status:output_type -> coffer.operator.v1.StatusResponse
+	2,  // 14: coffer.operator.v1.Operator.SubmitPolicy:output_type -> coffer.operator.v1.PolicyInfo
+	2,  // 15: coffer.operator.v1.Operator.GetPolicy:output_type -> coffer.operator.v1.PolicyInfo
+	9,  // [9:16] is the sub-list for method output_type
+	2,  // [2:9] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_operator_proto_init() }
@@ -788,7 +993,7 @@ func file_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_operator_proto_rawDesc), len(file_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

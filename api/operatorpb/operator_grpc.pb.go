@@ -27,6 +27,8 @@ const (
 	Operator_ListKeys_FullMethodName     = "/coffer.operator.v1.Operator/ListKeys"
 	Operator_SelfTestSign_FullMethodName = "/coffer.operator.v1.Operator/SelfTestSign"
 	Operator_Status_FullMethodName       = "/coffer.operator.v1.Operator/Status"
+	Operator_SubmitPolicy_FullMethodName = "/coffer.operator.v1.Operator/SubmitPolicy"
+	Operator_GetPolicy_FullMethodName    = "/coffer.operator.v1.Operator/GetPolicy"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -46,6 +48,12 @@ type OperatorClient interface {
 	// config enables it (development clusters and benchmarks).
 	SelfTestSign(ctx context.Context, in *SelfTestSignRequest, opts ...grpc.CallOption) (*SelfTestSignResponse, error)
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	// SubmitPolicy proposes a new policy version signed by admins. Every
+	// node checks the quorum, the parent hash and the version itself;
+	// tightening takes effect at once, loosening after the active version's
+	// loosen_delay; a rollback is refused.
+	SubmitPolicy(ctx context.Context, in *SubmitPolicyRequest, opts ...grpc.CallOption) (*PolicyInfo, error)
+	GetPolicy(ctx context.Context, in *GetPolicyRequest, opts ...grpc.CallOption) (*PolicyInfo, error)
 }
 
 type operatorClient struct {
@@ -124,6 +132,26 @@ func (c *operatorClient) Status(ctx context.Context, in *StatusRequest, opts ...
 	return out, nil
 }
 
+func (c *operatorClient) SubmitPolicy(ctx context.Context, in *SubmitPolicyRequest, opts ...grpc.CallOption) (*PolicyInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PolicyInfo)
+	err := c.cc.Invoke(ctx, Operator_SubmitPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) GetPolicy(ctx context.Context, in *GetPolicyRequest, opts ...grpc.CallOption) (*PolicyInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PolicyInfo)
+	err := c.cc.Invoke(ctx, Operator_GetPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -141,6 +169,12 @@ type OperatorServer interface {
 	// config enables it (development clusters and benchmarks).
 	SelfTestSign(context.Context, *SelfTestSignRequest) (*SelfTestSignResponse, error)
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
+	// SubmitPolicy proposes a new policy version signed by admins. Every
+	// node checks the quorum, the parent hash and the version itself;
+	// tightening takes effect at once, loosening after the active version's
+	// loosen_delay; a rollback is refused.
+	SubmitPolicy(context.Context, *SubmitPolicyRequest) (*PolicyInfo, error)
+	GetPolicy(context.Context, *GetPolicyRequest) (*PolicyInfo, error)
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -165,6 +199,12 @@ func (UnimplementedOperatorServer) SelfTestSign(context.Context, *SelfTestSignRe
 }
 func (UnimplementedOperatorServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedOperatorServer) SubmitPolicy(context.Context, *SubmitPolicyRequest) (*PolicyInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitPolicy not implemented")
+}
+func (UnimplementedOperatorServer) GetPolicy(context.Context, *GetPolicyRequest) (*PolicyInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPolicy not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -263,6 +303,42 @@ func _Operator_Status_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Operator_SubmitPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).SubmitPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_SubmitPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).SubmitPolicy(ctx, req.(*SubmitPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_GetPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).GetPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_GetPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).GetPolicy(ctx, req.(*GetPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -281,6 +357,14 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _Operator_Status_Handler,
+		},
+		{
+			MethodName: "SubmitPolicy",
+			Handler:    _Operator_SubmitPolicy_Handler,
+		},
+		{
+			MethodName: "GetPolicy",
+			Handler:    _Operator_GetPolicy_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

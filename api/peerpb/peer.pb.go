@@ -80,6 +80,131 @@ func (Kind) EnumDescriptor() ([]byte, []int) {
 	return file_peer_proto_rawDescGZIP(), []int{0}
 }
 
+type CosignRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	SignedCheckpoint []byte                 `protobuf:"bytes,1,opt,name=signed_checkpoint,json=signedCheckpoint,proto3" json:"signed_checkpoint,omitempty"` // the caller's signed note
+	// RFC 6962 consistency proof from from_size to the checkpoint's size
+	ConsistencyProof [][]byte `protobuf:"bytes,2,rep,name=consistency_proof,json=consistencyProof,proto3" json:"consistency_proof,omitempty"`
+	FromSize         uint64   `protobuf:"varint,3,opt,name=from_size,json=fromSize,proto3" json:"from_size,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *CosignRequest) Reset() {
+	*x = CosignRequest{}
+	mi := &file_peer_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CosignRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CosignRequest) ProtoMessage() {}
+
+func (x *CosignRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_peer_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CosignRequest.ProtoReflect.Descriptor instead.
+func (*CosignRequest) Descriptor() ([]byte, []int) {
+	return file_peer_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CosignRequest) GetSignedCheckpoint() []byte {
+	if x != nil {
+		return x.SignedCheckpoint
+	}
+	return nil
+}
+
+func (x *CosignRequest) GetConsistencyProof() [][]byte {
+	if x != nil {
+		return x.ConsistencyProof
+	}
+	return nil
+}
+
+func (x *CosignRequest) GetFromSize() uint64 {
+	if x != nil {
+		return x.FromSize
+	}
+	return 0
+}
+
+type CosignResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// the checkpoint with the callee's cosignature added; empty when
+	// need_proof is set
+	Cosigned []byte `protobuf:"bytes,1,opt,name=cosigned,proto3" json:"cosigned,omitempty"`
+	// the callee last cosigned the caller's log at size last_size, not at
+	// from_size: send the consistency proof from last_size instead
+	NeedProof     bool   `protobuf:"varint,2,opt,name=need_proof,json=needProof,proto3" json:"need_proof,omitempty"`
+	LastSize      uint64 `protobuf:"varint,3,opt,name=last_size,json=lastSize,proto3" json:"last_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CosignResponse) Reset() {
+	*x = CosignResponse{}
+	mi := &file_peer_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CosignResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CosignResponse) ProtoMessage() {}
+
+func (x *CosignResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_peer_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CosignResponse.ProtoReflect.Descriptor instead.
+func (*CosignResponse) Descriptor() ([]byte, []int) {
+	return file_peer_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CosignResponse) GetCosigned() []byte {
+	if x != nil {
+		return x.Cosigned
+	}
+	return nil
+}
+
+func (x *CosignResponse) GetNeedProof() bool {
+	if x != nil {
+		return x.NeedProof
+	}
+	return false
+}
+
+func (x *CosignResponse) GetLastSize() uint64 {
+	if x != nil {
+		return x.LastSize
+	}
+	return 0
+}
+
 type Proposal struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`           // "submit", "decide", "complete"
@@ -94,7 +219,7 @@ type Proposal struct {
 
 func (x *Proposal) Reset() {
 	*x = Proposal{}
-	mi := &file_peer_proto_msgTypes[0]
+	mi := &file_peer_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -106,7 +231,7 @@ func (x *Proposal) String() string {
 func (*Proposal) ProtoMessage() {}
 
 func (x *Proposal) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[0]
+	mi := &file_peer_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -119,7 +244,7 @@ func (x *Proposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proposal.ProtoReflect.Descriptor instead.
 func (*Proposal) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{0}
+	return file_peer_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Proposal) GetKind() string {
@@ -173,7 +298,7 @@ type ProposalResult struct {
 
 func (x *ProposalResult) Reset() {
 	*x = ProposalResult{}
-	mi := &file_peer_proto_msgTypes[1]
+	mi := &file_peer_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +310,7 @@ func (x *ProposalResult) String() string {
 func (*ProposalResult) ProtoMessage() {}
 
 func (x *ProposalResult) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[1]
+	mi := &file_peer_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +323,7 @@ func (x *ProposalResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposalResult.ProtoReflect.Descriptor instead.
 func (*ProposalResult) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{1}
+	return file_peer_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ProposalResult) GetState() string {
@@ -241,7 +366,7 @@ type SessionSpec struct {
 
 func (x *SessionSpec) Reset() {
 	*x = SessionSpec{}
-	mi := &file_peer_proto_msgTypes[2]
+	mi := &file_peer_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -253,7 +378,7 @@ func (x *SessionSpec) String() string {
 func (*SessionSpec) ProtoMessage() {}
 
 func (x *SessionSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[2]
+	mi := &file_peer_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -266,7 +391,7 @@ func (x *SessionSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionSpec.ProtoReflect.Descriptor instead.
 func (*SessionSpec) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{2}
+	return file_peer_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SessionSpec) GetKind() Kind {
@@ -391,7 +516,7 @@ type PrepareRequest struct {
 
 func (x *PrepareRequest) Reset() {
 	*x = PrepareRequest{}
-	mi := &file_peer_proto_msgTypes[3]
+	mi := &file_peer_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +528,7 @@ func (x *PrepareRequest) String() string {
 func (*PrepareRequest) ProtoMessage() {}
 
 func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[3]
+	mi := &file_peer_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +541,7 @@ func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareRequest.ProtoReflect.Descriptor instead.
 func (*PrepareRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{3}
+	return file_peer_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PrepareRequest) GetSessionId() []byte {
@@ -441,7 +566,7 @@ type PrepareResponse struct {
 
 func (x *PrepareResponse) Reset() {
 	*x = PrepareResponse{}
-	mi := &file_peer_proto_msgTypes[4]
+	mi := &file_peer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +578,7 @@ func (x *PrepareResponse) String() string {
 func (*PrepareResponse) ProtoMessage() {}
 
 func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[4]
+	mi := &file_peer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +591,7 @@ func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareResponse.ProtoReflect.Descriptor instead.
 func (*PrepareResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{4}
+	return file_peer_proto_rawDescGZIP(), []int{6}
 }
 
 type RunRequest struct {
@@ -478,7 +603,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_peer_proto_msgTypes[5]
+	mi := &file_peer_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +615,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[5]
+	mi := &file_peer_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +628,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{5}
+	return file_peer_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RunRequest) GetSessionId() []byte {
@@ -532,7 +657,7 @@ type RunResponse struct {
 
 func (x *RunResponse) Reset() {
 	*x = RunResponse{}
-	mi := &file_peer_proto_msgTypes[6]
+	mi := &file_peer_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +669,7 @@ func (x *RunResponse) String() string {
 func (*RunResponse) ProtoMessage() {}
 
 func (x *RunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[6]
+	mi := &file_peer_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +682,7 @@ func (x *RunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunResponse.ProtoReflect.Descriptor instead.
 func (*RunResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{6}
+	return file_peer_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RunResponse) GetPublicKey() []byte {
@@ -627,7 +752,7 @@ type Sig struct {
 
 func (x *Sig) Reset() {
 	*x = Sig{}
-	mi := &file_peer_proto_msgTypes[7]
+	mi := &file_peer_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -639,7 +764,7 @@ func (x *Sig) String() string {
 func (*Sig) ProtoMessage() {}
 
 func (x *Sig) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[7]
+	mi := &file_peer_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -652,7 +777,7 @@ func (x *Sig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sig.ProtoReflect.Descriptor instead.
 func (*Sig) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{7}
+	return file_peer_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Sig) GetR() []byte {
@@ -692,7 +817,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_peer_proto_msgTypes[8]
+	mi := &file_peer_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +829,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[8]
+	mi := &file_peer_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +842,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{8}
+	return file_peer_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Envelope) GetSessionId() []byte {
@@ -763,7 +888,7 @@ type DeliverResponse struct {
 
 func (x *DeliverResponse) Reset() {
 	*x = DeliverResponse{}
-	mi := &file_peer_proto_msgTypes[9]
+	mi := &file_peer_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +900,7 @@ func (x *DeliverResponse) String() string {
 func (*DeliverResponse) ProtoMessage() {}
 
 func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[9]
+	mi := &file_peer_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +913,7 @@ func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliverResponse.ProtoReflect.Descriptor instead.
 func (*DeliverResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{9}
+	return file_peer_proto_rawDescGZIP(), []int{11}
 }
 
 type AbortRequest struct {
@@ -802,7 +927,7 @@ type AbortRequest struct {
 
 func (x *AbortRequest) Reset() {
 	*x = AbortRequest{}
-	mi := &file_peer_proto_msgTypes[10]
+	mi := &file_peer_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -814,7 +939,7 @@ func (x *AbortRequest) String() string {
 func (*AbortRequest) ProtoMessage() {}
 
 func (x *AbortRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[10]
+	mi := &file_peer_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -827,7 +952,7 @@ func (x *AbortRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortRequest.ProtoReflect.Descriptor instead.
 func (*AbortRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{10}
+	return file_peer_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AbortRequest) GetSessionId() []byte {
@@ -859,7 +984,7 @@ type AbortResponse struct {
 
 func (x *AbortResponse) Reset() {
 	*x = AbortResponse{}
-	mi := &file_peer_proto_msgTypes[11]
+	mi := &file_peer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +996,7 @@ func (x *AbortResponse) String() string {
 func (*AbortResponse) ProtoMessage() {}
 
 func (x *AbortResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[11]
+	mi := &file_peer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +1009,7 @@ func (x *AbortResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortResponse.ProtoReflect.Descriptor instead.
 func (*AbortResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{11}
+	return file_peer_proto_rawDescGZIP(), []int{13}
 }
 
 var File_peer_proto protoreflect.FileDescriptor
@@ -892,7 +1017,16 @@ var File_peer_proto protoreflect.FileDescriptor
 const file_peer_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"peer.proto\x12\x0ecoffer.peer.v1\"\xba\x01\n" +
+	"peer.proto\x12\x0ecoffer.peer.v1\"\x86\x01\n" +
+	"\rCosignRequest\x12+\n" +
+	"\x11signed_checkpoint\x18\x01 \x01(\fR\x10signedCheckpoint\x12+\n" +
+	"\x11consistency_proof\x18\x02 \x03(\fR\x10consistencyProof\x12\x1b\n" +
+	"\tfrom_size\x18\x03 \x01(\x04R\bfromSize\"h\n" +
+	"\x0eCosignResponse\x12\x1a\n" +
+	"\bcosigned\x18\x01 \x01(\fR\bcosigned\x12\x1d\n" +
+	"\n" +
+	"need_proof\x18\x02 \x01(\bR\tneedProof\x12\x1b\n" +
+	"\tlast_size\x18\x03 \x01(\x04R\blastSize\"\xba\x01\n" +
 	"\bProposal\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\apayload\x18\x02 \x01(\fR\apayload\x12\x1c\n" +
@@ -971,13 +1105,14 @@ const file_peer_proto_rawDesc = "" +
 	"\vKIND_KEYGEN\x10\x01\x12\r\n" +
 	"\tKIND_SIGN\x10\x02\x12\x10\n" +
 	"\fKIND_RESHARE\x10\x03\x12\x11\n" +
-	"\rKIND_TRANSFER\x10\x042\xe3\x02\n" +
+	"\rKIND_TRANSFER\x10\x042\xac\x03\n" +
 	"\x04Peer\x12J\n" +
 	"\aPrepare\x12\x1e.coffer.peer.v1.PrepareRequest\x1a\x1f.coffer.peer.v1.PrepareResponse\x12>\n" +
 	"\x03Run\x12\x1a.coffer.peer.v1.RunRequest\x1a\x1b.coffer.peer.v1.RunResponse\x12D\n" +
 	"\aDeliver\x12\x18.coffer.peer.v1.Envelope\x1a\x1f.coffer.peer.v1.DeliverResponse\x12D\n" +
 	"\x05Abort\x12\x1c.coffer.peer.v1.AbortRequest\x1a\x1d.coffer.peer.v1.AbortResponse\x12C\n" +
-	"\aPropose\x12\x18.coffer.peer.v1.Proposal\x1a\x1e.coffer.peer.v1.ProposalResultB'Z%github.com/cofferhq/coffer/api/peerpbb\x06proto3"
+	"\aPropose\x12\x18.coffer.peer.v1.Proposal\x1a\x1e.coffer.peer.v1.ProposalResult\x12G\n" +
+	"\x06Cosign\x12\x1d.coffer.peer.v1.CosignRequest\x1a\x1e.coffer.peer.v1.CosignResponseB'Z%github.com/cofferhq/coffer/api/peerpbb\x06proto3"
 
 var (
 	file_peer_proto_rawDescOnce sync.Once
@@ -992,38 +1127,42 @@ func file_peer_proto_rawDescGZIP() []byte {
 }
 
 var file_peer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_peer_proto_goTypes = []any{
 	(Kind)(0),               // 0: coffer.peer.v1.Kind
-	(*Proposal)(nil),        // 1: coffer.peer.v1.Proposal
-	(*ProposalResult)(nil),  // 2: coffer.peer.v1.ProposalResult
-	(*SessionSpec)(nil),     // 3: coffer.peer.v1.SessionSpec
-	(*PrepareRequest)(nil),  // 4: coffer.peer.v1.PrepareRequest
-	(*PrepareResponse)(nil), // 5: coffer.peer.v1.PrepareResponse
-	(*RunRequest)(nil),      // 6: coffer.peer.v1.RunRequest
-	(*RunResponse)(nil),     // 7: coffer.peer.v1.RunResponse
-	(*Sig)(nil),             // 8: coffer.peer.v1.Sig
-	(*Envelope)(nil),        // 9: coffer.peer.v1.Envelope
-	(*DeliverResponse)(nil), // 10: coffer.peer.v1.DeliverResponse
-	(*AbortRequest)(nil),    // 11: coffer.peer.v1.AbortRequest
-	(*AbortResponse)(nil),   // 12: coffer.peer.v1.AbortResponse
+	(*CosignRequest)(nil),   // 1: coffer.peer.v1.CosignRequest
+	(*CosignResponse)(nil),  // 2: coffer.peer.v1.CosignResponse
+	(*Proposal)(nil),        // 3: coffer.peer.v1.Proposal
+	(*ProposalResult)(nil),  // 4: coffer.peer.v1.ProposalResult
+	(*SessionSpec)(nil),     // 5: coffer.peer.v1.SessionSpec
+	(*PrepareRequest)(nil),  // 6: coffer.peer.v1.PrepareRequest
+	(*PrepareResponse)(nil), // 7: coffer.peer.v1.PrepareResponse
+	(*RunRequest)(nil),      // 8: coffer.peer.v1.RunRequest
+	(*RunResponse)(nil),     // 9: coffer.peer.v1.RunResponse
+	(*Sig)(nil),             // 10: coffer.peer.v1.Sig
+	(*Envelope)(nil),        // 11: coffer.peer.v1.Envelope
+	(*DeliverResponse)(nil), // 12: coffer.peer.v1.DeliverResponse
+	(*AbortRequest)(nil),    // 13: coffer.peer.v1.AbortRequest
+	(*AbortResponse)(nil),   // 14: coffer.peer.v1.AbortResponse
 }
 var file_peer_proto_depIdxs = []int32{
 	0,  // 0: coffer.peer.v1.SessionSpec.kind:type_name -> coffer.peer.v1.Kind
-	3,  // 1: coffer.peer.v1.PrepareRequest.spec:type_name -> coffer.peer.v1.SessionSpec
-	8,  // 2: coffer.peer.v1.RunResponse.sigs:type_name -> coffer.peer.v1.Sig
-	4,  // 3: coffer.peer.v1.Peer.Prepare:input_type -> coffer.peer.v1.PrepareRequest
-	6,  // 4: coffer.peer.v1.Peer.Run:input_type -> coffer.peer.v1.RunRequest
-	9,  // 5: coffer.peer.v1.Peer.Deliver:input_type -> coffer.peer.v1.Envelope
-	11, // 6: coffer.peer.v1.Peer.Abort:input_type -> coffer.peer.v1.AbortRequest
-	1,  // 7: coffer.peer.v1.Peer.Propose:input_type -> coffer.peer.v1.Proposal
-	5,  // 8: coffer.peer.v1.Peer.Prepare:output_type -> coffer.peer.v1.PrepareResponse
-	7,  // 9: coffer.peer.v1.Peer.Run:output_type -> coffer.peer.v1.RunResponse
-	10, // 10: coffer.peer.v1.Peer.Deliver:output_type -> coffer.peer.v1.DeliverResponse
-	12, // 11: coffer.peer.v1.Peer.Abort:output_type -> coffer.peer.v1.AbortResponse
-	2,  // 12: coffer.peer.v1.Peer.Propose:output_type -> coffer.peer.v1.ProposalResult
-	8,  // [8:13] is the sub-list for method output_type
-	3,  // [3:8] is the sub-list for method input_type
+	5,  // 1: coffer.peer.v1.PrepareRequest.spec:type_name -> coffer.peer.v1.SessionSpec
+	10, // 2: coffer.peer.v1.RunResponse.sigs:type_name -> coffer.peer.v1.Sig
+	6,  // 3: coffer.peer.v1.Peer.Prepare:input_type -> coffer.peer.v1.PrepareRequest
+	8,  // 4: coffer.peer.v1.Peer.Run:input_type -> coffer.peer.v1.RunRequest
+	11, // 5: coffer.peer.v1.Peer.Deliver:input_type -> coffer.peer.v1.Envelope
+	13, // 6: coffer.peer.v1.Peer.Abort:input_type -> coffer.peer.v1.AbortRequest
+	3,  // 7: coffer.peer.v1.Peer.Propose:input_type -> coffer.peer.v1.Proposal
+	1,  // 8: coffer.peer.v1.Peer.Cosign:input_type -> coffer.peer.v1.CosignRequest
+	7,  // 9: coffer.peer.v1.Peer.Prepare:output_type -> coffer.peer.v1.PrepareResponse
+	9,  // 10: coffer.peer.v1.Peer.Run:output_type -> coffer.peer.v1.RunResponse
+	12, // 11: coffer.peer.v1.Peer.Deliver:output_type -> coffer.peer.v1.DeliverResponse
+	14, // 12: coffer.peer.v1.Peer.Abort:output_type -> coffer.peer.v1.AbortResponse
+	4,  // 13: coffer.peer.v1.Peer.Propose:output_type -> coffer.peer.v1.ProposalResult
+	2,  // 14: coffer.peer.v1.Peer.Cosign:output_type -> coffer.peer.v1.CosignResponse
+	9,  // [9:15] is the sub-list for method output_type
+	3,  // [3:9] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -1040,7 +1179,7 @@ func file_peer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peer_proto_rawDesc), len(file_peer_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

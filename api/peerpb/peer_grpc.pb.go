@@ -28,6 +28,7 @@ const (
 	Peer_Deliver_FullMethodName = "/coffer.peer.v1.Peer/Deliver"
 	Peer_Abort_FullMethodName   = "/coffer.peer.v1.Peer/Abort"
 	Peer_Propose_FullMethodName = "/coffer.peer.v1.Peer/Propose"
+	Peer_Cosign_FullMethodName  = "/coffer.peer.v1.Peer/Cosign"
 )
 
 // PeerClient is the client API for Peer service.
@@ -49,6 +50,11 @@ type PeerClient interface {
 	// signed decision, a signed result) to another node, which checks it
 	// itself before it applies it to its own ledger.
 	Propose(ctx context.Context, in *Proposal, opts ...grpc.CallOption) (*ProposalResult, error)
+	// Cosign asks a node to witness the caller's latest audit checkpoint
+	// (DESIGN.md §7): it checks the caller's signature and that the
+	// checkpoint extends the last one it cosigned for the caller, then adds
+	// its own signature line. A caller may only submit its own checkpoints.
+	Cosign(ctx context.Context, in *CosignRequest, opts ...grpc.CallOption) (*CosignResponse, error)
 }
 
 type peerClient struct {
@@ -109,6 +115,16 @@ func (c *peerClient) Propose(ctx context.Context, in *Proposal, opts ...grpc.Cal
 	return out, nil
 }
 
+func (c *peerClient) Cosign(ctx context.Context, in *CosignRequest, opts ...grpc.CallOption) (*CosignResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CosignResponse)
+	err := c.cc.Invoke(ctx, Peer_Cosign_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PeerServer is the server API for Peer service.
 // All implementations must embed UnimplementedPeerServer
 // for forward compatibility.
@@ -128,6 +144,11 @@ type PeerServer interface {
 	// signed decision, a signed result) to another node, which checks it
 	// itself before it applies it to its own ledger.
 	Propose(context.Context, *Proposal) (*ProposalResult, error)
+	// Cosign asks a node to witness the caller's latest audit checkpoint
+	// (DESIGN.md §7): it checks the caller's signature and that the
+	// checkpoint extends the last one it cosigned for the caller, then adds
+	// its own signature line. A caller may only submit its own checkpoints.
+	Cosign(context.Context, *CosignRequest) (*CosignResponse, error)
 	mustEmbedUnimplementedPeerServer()
 }
 
@@ -152,6 +173,9 @@ func (UnimplementedPeerServer) Abort(context.Context, *AbortRequest) (*AbortResp
 }
 func (UnimplementedPeerServer) Propose(context.Context, *Proposal) (*ProposalResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Propose not implemented")
+}
+func (UnimplementedPeerServer) Cosign(context.Context, *CosignRequest) (*CosignResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Cosign not implemented")
 }
 func (UnimplementedPeerServer) mustEmbedUnimplementedPeerServer() {}
 func (UnimplementedPeerServer) testEmbeddedByValue()              {}
@@ -264,6 +288,24 @@ func _Peer_Propose_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Peer_Cosign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CosignRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PeerServer).Cosign(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Peer_Cosign_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PeerServer).Cosign(ctx, req.(*CosignRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Peer_ServiceDesc is the grpc.ServiceDesc for Peer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -290,6 +332,10 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Propose",
 			Handler:    _Peer_Propose_Handler,
+		},
+		{
+			MethodName: "Cosign",
+			Handler:    _Peer_Cosign_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -13,12 +13,12 @@ import (
 	"github.com/cofferhq/coffer/audit"
 )
 
-func newAuditCmd() *cobra.Command {
+func newAuditCmd(clusterPath *string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Check nodes' tamper-evident audit logs offline",
+		Short: "Fetch nodes' tamper-evident audit logs and check them offline",
 	}
-	cmd.AddCommand(newAuditVerifyCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(clusterPath), newAuditTrustCmd(clusterPath))
 	return cmd
 }
 

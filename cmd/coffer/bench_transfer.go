@@ -91,7 +91,9 @@ func benchTransfer(ctx context.Context, w io.Writer, o upOptions, count, conc in
 		}
 		return err
 	}
-	rawOp := func(ctx context.Context, i int) error { return raw.Sign(ctx, signer.SelfTestDigest("hot", benchNonce(i))) }
+	rawOp := func(ctx context.Context, i int) error {
+		return raw.Sign(ctx, signer.SelfTestDigest("hot", benchNonce(i)))
+	}
 	for i := 0; i < 2; i++ { // warm-up
 		if err := transferOp(ctx, i); err != nil {
 			return fmt.Errorf("warm-up: %w", err)

@@ -28,7 +28,7 @@ func newPolicyCmd() *cobra.Command {
 		Use:   "policy",
 		Short: "Check, hash, sign and explain transfer policies",
 	}
-	cmd.AddCommand(newPolicyLintCmd(), newPolicyHashCmd(), newPolicySignCmd(), newPolicyExplainCmd(), newPolicyKeygenCmd())
+	cmd.AddCommand(newPolicyLintCmd(), newPolicyHashCmd(), newPolicySignCmd(), newPolicyExplainCmd(), newPolicyKeygenCmd(), newPolicySubmitCmd())
 	return cmd
 }
 

@@ -21,8 +21,13 @@ func newRootCmd() *cobra.Command {
 		newSelfTestCmd(&clusterPath),
 		newDemoCmd(),
 		newBenchCmd(),
-		newAuditCmd(),
+		newAuditCmd(&clusterPath),
 		newPolicyCmd(),
+		newTransfersCmd(&clusterPath),
+		newTransferCmd(&clusterPath),
+		newApproveCmd(&clusterPath),
+		newRejectCmd(&clusterPath),
+		newWalletCmd(&clusterPath),
 	)
 	return root
 }

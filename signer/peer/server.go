@@ -28,6 +28,7 @@ type Handler interface {
 	Deliver(ctx context.Context, from string, env *peerpb.Envelope) error
 	Abort(ctx context.Context, from string, req *peerpb.AbortRequest) error
 	Propose(ctx context.Context, from string, p *peerpb.Proposal) (*peerpb.ProposalResult, error)
+	Cosign(ctx context.Context, from string, req *peerpb.CosignRequest) (*peerpb.CosignResponse, error)
 }
 
 // Server is the peer gRPC server.
@@ -148,6 +149,19 @@ func (s *Server) Propose(ctx context.Context, p *peerpb.Proposal) (*peerpb.Propo
 		return nil, err
 	}
 	r, err := s.h.Propose(ctx, from, p)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return r, nil
+}
+
+// Cosign implements peerpb.PeerServer.
+func (s *Server) Cosign(ctx context.Context, req *peerpb.CosignRequest) (*peerpb.CosignResponse, error) {
+	from, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.h.Cosign(ctx, from, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}

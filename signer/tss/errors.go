@@ -19,6 +19,9 @@ var (
 	ErrBadMessage = errors.New("tss: peer message refused")
 	// ErrAborted means the session was aborted.
 	ErrAborted = errors.New("tss: session aborted")
+	// ErrPeerAborted means a peer refused a message because it had already
+	// aborted the session: the peer is not to blame for the refusal.
+	ErrPeerAborted = errors.New("tss: peer had already aborted the session")
 )
 
 // SessionError is a failed session with the nodes held responsible, when

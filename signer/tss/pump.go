@@ -2,6 +2,7 @@ package tss
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -60,6 +61,10 @@ func (s *Session) pump(ctx context.Context, tr Transport, progress func(Progress
 					case <-ctx.Done():
 						return // the session already ended
 					default:
+					}
+					if errors.Is(err, ErrPeerAborted) {
+						s.Abort(&SessionError{Reason: fmt.Sprintf("%s had already aborted the session", n), Err: ErrAborted})
+						return
 					}
 					s.Abort(&SessionError{Reason: fmt.Sprintf("send to %s: %v", n, err), Culprits: []string{n}, Err: ErrAborted})
 				}

@@ -171,6 +171,9 @@ func (sink) Abort(context.Context, string, *peerpb.AbortRequest) error { return 
 func (sink) Propose(context.Context, string, *peerpb.Proposal) (*peerpb.ProposalResult, error) {
 	return &peerpb.ProposalResult{}, nil
 }
+func (sink) Cosign(context.Context, string, *peerpb.CosignRequest) (*peerpb.CosignResponse, error) {
+	return &peerpb.CosignResponse{}, nil
+}
 
 func spec3(coordinator string) *peerpb.SessionSpec {
 	nonce := make([]byte, 32)

@@ -211,4 +211,5 @@ func TestTransfers(t *testing.T) {
 		}
 		verifyBTC(t, cl.wait("safu-1", "signed"), []*transferpb.UTXO{u})
 	})
+	t.Run("governance", func(t *testing.T) { testPolicyGovernance(t, c, tr) })
 }

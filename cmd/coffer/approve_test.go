@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/cofferhq/coffer/api/transferpb"
+)
+
+func TestOfficerID(t *testing.T) {
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{"tom", true}, {"admin-ana", true}, {"o.k_1", true},
+		{"", false}, {"../ca", false}, {"tom/../../x", false}, {"-tom", false}, {".", false}, {strings.Repeat("a", 65), false},
+	} {
+		if got := officerID.MatchString(tc.id); got != tc.ok {
+			t.Errorf("officerID(%q) = %v, want %v", tc.id, got, tc.ok)
+		}
+	}
+}
+
+func TestReviewable(t *testing.T) {
+	good := func() *transferpb.Transfer {
+		return &transferpb.Transfer{State: "pending_approval", Digest: make([]byte, 32), Summary: &transferpb.Summary{}}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*transferpb.Transfer)
+		want string
+	}{
+		{"ok/pending", func(*transferpb.Transfer) {}, ""},
+		{"ok/timelocked (a veto is still possible)", func(t *transferpb.Transfer) { t.State = "timelocked" }, ""},
+		{"fail/signed", func(t *transferpb.Transfer) { t.State = "signed" }, "nothing left to decide"},
+		{"fail/denied", func(t *transferpb.Transfer) { t.State = "denied" }, "nothing left to decide"},
+		{"fail/no decoded summary", func(t *transferpb.Transfer) { t.Summary = nil }, "no decoded transaction"},
+		{"fail/short digest", func(t *transferpb.Transfer) { t.Digest = t.Digest[:31] }, "31-byte digest"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := good()
+			tc.edit(tr)
+			_, err := reviewable(tr)
+			if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("reviewable = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfirm(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		ok       bool
+	}{
+		{"ok/yes", "yes\n", true}, {"ok/y without newline", "y", true}, {"ok/YES", " YES \n", true},
+		{"fail/no", "no\n", false}, {"fail/empty line", "\n", false}, {"fail/no input", "", false}, {"fail/yesterday", "yesterday\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := confirm(strings.NewReader(tc.in), &out, "approve?")
+			if (err == nil) != tc.ok {
+				t.Fatalf("confirm(%q) = %v", tc.in, err)
+			}
+			if !strings.Contains(out.String(), "approve? [y/N]") {
+				t.Fatalf("question not asked: %q", out.String())
+			}
+		})
+	}
+}

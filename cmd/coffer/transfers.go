@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cofferhq/coffer/api/transferpb"
+)
+
+// transferStates are the states a transfer can be in (DESIGN.md §5).
+var transferStates = []string{"pending_approval", "timelocked", "ready", "signing", "signed", "denied", "failed", "expired"}
+
+func newTransfersCmd(clusterPath *string) *cobra.Command {
+	var cf clientFlags
+	var state string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "transfers [--state S] [--node N] [--as NAME]",
+		Short: "List transfer requests: state, source → destination with wallet classes, amount, rule, what is missing",
+		Long: `List transfer requests as a node sees them. Officers and auditors see all
+of them, a withdrawal client only its own. Source and destination, their
+wallet classes and the amount are decoded by the node from the transaction
+it built. States: ` + strings.Join(transferStates, ", ") + ".",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if state != "" && !slices.Contains(transferStates, state) {
+				return fmt.Errorf("--state %q: want one of %s", state, strings.Join(transferStates, ", "))
+			}
+			if limit < 0 {
+				return fmt.Errorf("--limit %d: want 0 (the node's default) or more", limit)
+			}
+			l, err := clusterLayout(*clusterPath)
+			if err != nil {
+				return err
+			}
+			cl, _, err := cf.dial(l, "")
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			ctx, cancel := callCtx(cmd.Context())
+			defer cancel()
+			resp, err := cl.Transfers.List(ctx, &transferpb.ListRequest{State: state, Limit: int32(limit)})
+			if err != nil {
+				return callErr("list transfers", err)
+			}
+			printTransferTable(cmd.OutOrStdout(), resp.Transfers, time.Now())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	cf.register(f, "", "client in the dev cluster folder: an officer (tom), auditor-1 or withdrawal-svc")
+	f.StringVar(&state, "state", "", "only transfers in this state")
+	f.IntVar(&limit, "limit", 0, "at most this many (0: the node's default)")
+	return cmd
+}
+
+func printTransferTable(w io.Writer, ts []*transferpb.Transfer, now time.Time) {
+	if len(ts) == 0 {
+		fmt.Fprintln(w, "no transfers")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tSOURCE → DESTINATION\tAMOUNT\tASSET\tRULE\tMISSING\tAGE")
+	for _, t := range ts {
+		route, amount, asset := "? → ?", "?", "?"
+		if s := t.Summary; s != nil {
+			route = shortEndpoint(s.SourceWallet, s.SourceClass, s.SourceAddress) + " → " +
+				shortEndpoint(s.DestinationWallet, s.DestinationClass, s.Destination)
+			amount, asset = s.Amount, s.Asset
+		}
+		missing := strings.Join(t.Missing, "; ")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.RequestId, t.State, route, amount, asset,
+			orDash(t.Rule), orDash(missing), age(t.SubmittedAtUnix, now))
+	}
+	_ = tw.Flush()
+}

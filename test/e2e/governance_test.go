@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cofferhq/coffer/api/operatorpb"
+	"github.com/cofferhq/coffer/internal/devcluster"
+	"github.com/cofferhq/coffer/pki"
+	"github.com/cofferhq/coffer/policy"
+)
+
+// testPolicyGovernance: a rollback and a version short of the admin quorum
+// are refused; a tightening version signed by the quorum becomes active on
+// every node at once.
+func testPolicyGovernance(t *testing.T, c *devcluster.Cluster, tr *devcluster.Treasury) {
+	ctx := context.Background()
+	l := tr.Layout
+	genesis, err := os.ReadFile(tr.PolicyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := policy.Load(genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(doc []byte, admins ...string) [][]byte {
+		p, err := policy.Load(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]byte
+		for _, a := range admins {
+			kp, _ := os.ReadFile(filepath.Join(l.Dir, a+".key"))
+			k, err := pki.ParseKeyPEM(kp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := policy.SignPolicy(rand.Reader, k, a, p.Hash())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(s)
+			out = append(out, b)
+		}
+		return out
+	}
+	// version 2: the partner limit tightened from 10 to 5 transfers an hour
+	v2 := strings.Replace(string(genesis), "version: 1\nparent: \"\"", "version: 2\nparent: \""+p1.Hash().String()+"\"", 1)
+	v2 = strings.Replace(v2, `max_amount: "50000000", max_count: 10`, `max_amount: "50000000", max_count: 5`, 1)
+	if v2 == string(genesis) || !strings.Contains(v2, "max_count: 5") {
+		t.Fatal("could not derive version 2")
+	}
+	op := dial(t, c, "node2").Operator
+	t.Run("fail/signed by fewer admins than the quorum", func(t *testing.T) {
+		_, err := op.SubmitPolicy(ctx, &operatorpb.SubmitPolicyRequest{Document: []byte(v2), Signatures: sign([]byte(v2), "admin-ana")})
+		if err == nil || !strings.Contains(err.Error(), "quorum") {
+			t.Fatalf("one admin activated a policy: %v", err)
+		}
+	})
+	t.Run("ok/a tightening version is active on every node at once", func(t *testing.T) {
+		info, err := op.SubmitPolicy(ctx, &operatorpb.SubmitPolicyRequest{Document: []byte(v2), Signatures: sign([]byte(v2), "admin-ana", "admin-ben")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Change != "tightening" || info.ActiveVersion != 2 {
+			t.Fatalf("after submit: %+v", info)
+		}
+		for _, n := range []string{"node1", "node2", "node3"} {
+			got, err := dial(t, c, n).Operator.GetPolicy(ctx, &operatorpb.GetPolicyRequest{})
+			if err != nil || got.ActiveHash != info.HeadHash {
+				t.Fatalf("%s: %+v %v", n, got, err)
+			}
+		}
+		// it survives a restart
+		c.StopNode("node3")
+		if err := c.StartNode(ctx, "node3"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := dial(t, c, "node3").Operator.GetPolicy(ctx, &operatorpb.GetPolicyRequest{})
+		if err != nil || got.ActiveVersion != 2 {
+			t.Fatalf("node3 after restart: %+v %v", got, err)
+		}
+	})
+	t.Run("fail/rollback to the genesis version after version 2", func(t *testing.T) {
+		_, err := op.SubmitPolicy(ctx, &operatorpb.SubmitPolicyRequest{Document: genesis, Signatures: sign(genesis, "admin-ana", "admin-ben")})
+		if err == nil {
+			t.Fatal("a rollback was accepted")
+		}
+	})
+}
