@@ -6,7 +6,7 @@ BIN     := bin
 PKGS    := ./...
 SOFTHSM := /usr/lib/softhsm/libsofthsm2.so
 
-.PHONY: all deps build demo test bench lint proto fixtures clean
+.PHONY: all deps vault build demo test bench lint proto fixtures clean
 
 all: build
 
@@ -19,6 +19,11 @@ deps:
 	fi
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required: https://go.dev/dl"; exit 1; }
 
+## vault: the Vault server the hsm/vault and backup tests run (built once from
+## the Go module proxy, ~11 min cold; cached as $(go env GOPATH)/bin/vault-VERSION)
+vault:
+	@GO=$(GO) bash scripts/build-vault.sh >/dev/null
+
 ## build: bin/coffer and bin/cofferd
 build:
 	$(GO) build -o $(BIN)/ ./cmd/coffer ./cmd/cofferd
@@ -29,7 +34,7 @@ demo: deps build
 
 ## test: every test (unit, SoftHSM, multi-process e2e), one package at a
 ## time: the e2e clusters and the tss tests each want both cores
-test: deps
+test: deps vault
 	$(GO) vet $(PKGS)
 	$(GO) test -p 1 -count=1 -timeout 25m $(PKGS)
 
@@ -47,7 +52,7 @@ lint:
 ## proto: regenerate api/ from the .proto files (needs protoc and the Go plugins)
 proto:
 	cd api && protoc -I. --go_out=. --go_opt=module=github.com/cofferhq/coffer/api \
-		--go-grpc_out=. --go-grpc_opt=module=github.com/cofferhq/coffer/api peer.proto operator.proto audit.proto
+		--go-grpc_out=. --go-grpc_opt=module=github.com/cofferhq/coffer/api peer.proto operator.proto transfer.proto audit.proto
 
 ## fixtures: regenerate the test pre-parameters (several minutes of safe primes)
 fixtures:

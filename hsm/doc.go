@@ -23,7 +23,8 @@
 //     ErrClosed; Identity().Public() still answers.
 //
 // Backends: hsm/pkcs11 (any PKCS#11 token; SoftHSM2 in development and CI,
-// driven by hsm/softhsm), and hsmtest.Memory for other packages' unit tests.
+// driven by hsm/softhsm), hsm/vault (Vault transit: an aes256-gcm96 key with
+// associated data, an ed25519 identity key), and hsmtest.Memory for other packages' unit tests.
 // All of them write the blob format of hsm/internal/blob and pass
 // hsmtest.Run.
 package hsm

@@ -15,11 +15,13 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cofferhq/coffer/hsm/pkcs11"
+	"github.com/cofferhq/coffer/hsm/vault"
 )
 
 // Config is one node's configuration (configs/node.example.yaml documents
-// every field). Secrets are never inline: the HSM PIN is read from a file
-// or an environment variable the config names.
+// every field). Secrets are never inline: the HSM PIN, or the Vault token
+// or AppRole IDs, are read from a file or an environment variable the
+// config names.
 type Config struct {
 	Node    string `yaml:"node"`
 	Cluster string `yaml:"cluster"`
@@ -31,13 +33,7 @@ type Config struct {
 		CA   string `yaml:"ca"`
 		Cert string `yaml:"cert"`
 	} `yaml:"tls"`
-	HSM struct {
-		Backend string `yaml:"backend"`
-		// SoftHSM2Conf, for development only, sets SOFTHSM2_CONF for this
-		// process before the module loads.
-		SoftHSM2Conf string        `yaml:"softhsm2_conf,omitempty"`
-		PKCS11       pkcs11.Config `yaml:"pkcs11"`
-	} `yaml:"hsm"`
+	HSM   HSMConfig `yaml:"hsm"`
 	Store struct {
 		Path string `yaml:"path"`
 	} `yaml:"store"`
@@ -61,6 +57,81 @@ type Config struct {
 	Log             struct {
 		Level string `yaml:"level"`
 	} `yaml:"log"`
+}
+
+// HSM backends a node may use; a cluster may mix them.
+const (
+	BackendPKCS11 = "pkcs11"
+	BackendVault  = "vault"
+)
+
+// HSMConfig chooses the node's keystore backend and configures it: a
+// PKCS#11 token, or Vault's transit engine. Only the chosen backend's
+// section may be given.
+type HSMConfig struct {
+	// Backend is "pkcs11" (the default) or "vault".
+	Backend string `yaml:"backend"`
+	// SoftHSM2Conf, for development only, sets SOFTHSM2_CONF for this
+	// process before the module loads.
+	SoftHSM2Conf string        `yaml:"softhsm2_conf,omitempty"`
+	PKCS11       pkcs11.Config `yaml:"pkcs11,omitempty"`
+	Vault        vault.Config  `yaml:"vault,omitempty"`
+}
+
+func (h *HSMConfig) defaults() {
+	if h.Backend == "" {
+		h.Backend = BackendPKCS11
+	}
+	switch h.Backend {
+	case BackendPKCS11:
+		h.PKCS11 = h.PKCS11.WithDefaults()
+	case BackendVault:
+		h.Vault = h.Vault.WithDefaults()
+	}
+}
+
+func (h *HSMConfig) resolve(abs func(*string)) {
+	abs(&h.SoftHSM2Conf)
+	abs(&h.PKCS11.PINFile)
+	abs(&h.Vault.CAFile)
+	abs(&h.Vault.Auth.TokenFile)
+	if r := h.Vault.Auth.AppRole; r != nil {
+		abs(&r.RoleIDFile)
+		abs(&r.SecretIDFile)
+	}
+}
+
+// Validate checks the chosen backend's section and that the other one is
+// absent.
+func (h HSMConfig) Validate() error {
+	var errs []error
+	switch h.Backend {
+	case BackendPKCS11:
+		if err := h.PKCS11.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("hsm.pkcs11: %w", err))
+		}
+		if h.Vault != (vault.Config{}) {
+			errs = append(errs, errors.New("hsm.vault: given, but hsm.backend is pkcs11"))
+		}
+	case BackendVault:
+		if err := h.Vault.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("hsm.vault: %w", err))
+		}
+		if h.PKCS11 != (pkcs11.Config{}) {
+			errs = append(errs, errors.New("hsm.pkcs11: given, but hsm.backend is vault"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("hsm.backend: %q is not supported (pkcs11, vault)", h.Backend))
+	}
+	return errors.Join(errs...)
+}
+
+// Describe names where the node's keys live, for messages.
+func (h HSMConfig) Describe() string {
+	if h.Backend == BackendVault {
+		return fmt.Sprintf("vault transit mount %q at %s", h.Vault.Mount, h.Vault.Address)
+	}
+	return fmt.Sprintf("token %q", h.PKCS11.TokenLabel)
 }
 
 // MemberConfig names one cluster node (this one included).
@@ -119,8 +190,8 @@ func LoadConfigForHSM(path string) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	cfg.resolve(filepath.Dir(path))
-	if err := cfg.HSM.PKCS11.Validate(); err != nil {
-		return nil, fmt.Errorf("config %s: hsm.pkcs11: %w", path, err)
+	if err := cfg.HSM.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	return cfg, nil
 }
@@ -142,10 +213,7 @@ func DecodeConfig(r io.Reader) (*Config, error) {
 }
 
 func (c *Config) defaults() {
-	if c.HSM.Backend == "" {
-		c.HSM.Backend = "pkcs11"
-	}
-	c.HSM.PKCS11 = c.HSM.PKCS11.WithDefaults()
+	c.HSM.defaults()
 	if c.Sessions.Timeout == 0 {
 		c.Sessions.Timeout = Duration(2 * time.Minute)
 	}
@@ -169,8 +237,7 @@ func (c *Config) resolve(dir string) {
 	abs(&c.TLS.CA)
 	abs(&c.TLS.Cert)
 	abs(&c.Store.Path)
-	abs(&c.HSM.SoftHSM2Conf)
-	abs(&c.HSM.PKCS11.PINFile)
+	c.HSM.resolve(abs)
 	abs(&c.Policy.File)
 	for i := range c.Policy.Signatures {
 		abs(&c.Policy.Signatures[i])
@@ -198,10 +265,8 @@ func (c *Config) Validate() error {
 	if c.Store.Path == "" {
 		bad("store.path: required")
 	}
-	if c.HSM.Backend != "pkcs11" {
-		bad("hsm.backend: %q is not supported (pkcs11)", c.HSM.Backend)
-	} else if err := c.HSM.PKCS11.Validate(); err != nil {
-		bad("hsm.pkcs11: %w", err)
+	if err := c.HSM.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.PreParams.PoolSize < 0 || c.PreParams.PoolSize > 64 {
 		bad("preparams.pool_size: %d is outside 0..64", c.PreParams.PoolSize)

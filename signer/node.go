@@ -89,7 +89,7 @@ func New(cfg *Config, d Deps) (*Node, error) {
 		return nil, errors.New("new node: HSM identity key is not Ed25519")
 	}
 	if certPub, ok := cert.PublicKey.(ed25519.PublicKey); !ok || !certPub.Equal(hsmPub) {
-		return nil, fmt.Errorf("new node: certificate %s does not hold the HSM identity key of token %q", cfg.TLS.Cert, cfg.HSM.PKCS11.TokenLabel)
+		return nil, fmt.Errorf("new node: certificate %s does not hold the HSM identity key of %s", cfg.TLS.Cert, cfg.HSM.Describe())
 	}
 	if !members[cfg.Node].IdentityKey.Equal(hsmPub) {
 		return nil, fmt.Errorf("new node: members lists another identity key for %s than the HSM holds", cfg.Node)

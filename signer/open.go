@@ -1,26 +1,25 @@
 package signer
 
 import (
+	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 
+	"github.com/cofferhq/coffer/hsm"
 	"github.com/cofferhq/coffer/hsm/pkcs11"
+	"github.com/cofferhq/coffer/hsm/vault"
 	"github.com/cofferhq/coffer/ledger"
 )
 
 // OpenDeps opens the node's HSM keystore and store as its config says.
 // The returned close function closes both.
 func OpenDeps(cfg *Config, log *slog.Logger) (Deps, func() error, error) {
-	if cfg.HSM.SoftHSM2Conf != "" {
-		if err := os.Setenv("SOFTHSM2_CONF", cfg.HSM.SoftHSM2Conf); err != nil {
-			return Deps{}, nil, fmt.Errorf("set SOFTHSM2_CONF: %w", err)
-		}
-	}
-	ks, err := pkcs11.Open(cfg.HSM.PKCS11, log)
+	ks, err := OpenKeystore(context.Background(), cfg, log)
 	if err != nil {
-		return Deps{}, nil, fmt.Errorf("open HSM for %s: %w", cfg.Node, err)
+		return Deps{}, nil, err
 	}
 	st, err := ledger.Open(cfg.Store.Path, ledger.Options{}, log)
 	if err != nil {
@@ -29,6 +28,56 @@ func OpenDeps(cfg *Config, log *slog.Logger) (Deps, func() error, error) {
 	}
 	closeFn := func() error { return errors.Join(st.Close(), ks.Close()) }
 	return Deps{Keystore: ks, Store: st, Log: log}, closeFn, nil
+}
+
+// OpenKeystore opens the keystore of the backend cfg.HSM.Backend names:
+// a PKCS#11 token or Vault transit.
+func OpenKeystore(ctx context.Context, cfg *Config, log *slog.Logger) (hsm.Keystore, error) {
+	switch cfg.HSM.Backend {
+	case BackendVault:
+		ks, err := vault.Open(ctx, cfg.HSM.Vault, log)
+		if err != nil {
+			return nil, fmt.Errorf("open HSM (vault) for %s: %w", cfg.Node, err)
+		}
+		return ks, nil
+	case BackendPKCS11, "":
+		if err := setSoftHSM2Conf(cfg); err != nil {
+			return nil, err
+		}
+		ks, err := pkcs11.Open(cfg.HSM.PKCS11, log)
+		if err != nil {
+			return nil, fmt.Errorf("open HSM for %s: %w", cfg.Node, err)
+		}
+		return ks, nil
+	default:
+		return nil, fmt.Errorf("open HSM for %s: hsm.backend %q is not supported (pkcs11, vault)", cfg.Node, cfg.HSM.Backend)
+	}
+}
+
+// ProvisionHSM creates the node's sealing and identity keys in the backend
+// its config names and returns the identity public key (`cofferd hsm init`).
+// It refuses, wrapping hsm.ErrKeyExists, when a key exists.
+func ProvisionHSM(ctx context.Context, cfg *Config, log *slog.Logger) (ed25519.PublicKey, error) {
+	switch cfg.HSM.Backend {
+	case BackendVault:
+		return vault.Provision(ctx, cfg.HSM.Vault, log)
+	case BackendPKCS11, "":
+		if err := setSoftHSM2Conf(cfg); err != nil {
+			return nil, err
+		}
+		return pkcs11.Provision(cfg.HSM.PKCS11, log)
+	default:
+		return nil, fmt.Errorf("provision HSM for %s: hsm.backend %q is not supported (pkcs11, vault)", cfg.Node, cfg.HSM.Backend)
+	}
+}
+
+func setSoftHSM2Conf(cfg *Config) error {
+	if cfg.HSM.SoftHSM2Conf != "" {
+		if err := os.Setenv("SOFTHSM2_CONF", cfg.HSM.SoftHSM2Conf); err != nil {
+			return fmt.Errorf("set SOFTHSM2_CONF: %w", err)
+		}
+	}
+	return nil
 }
 
 // NewLogger builds the node's JSON logger at the configured level.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cofferhq/coffer/hsm/pkcs11"
 	"github.com/cofferhq/coffer/signer"
 )
 
@@ -16,7 +15,7 @@ func newHSMCmd() *cobra.Command {
 	var cfgPath string
 	initCmd := &cobra.Command{
 		Use:   "init",
-		Short: "Create the sealing key and the identity key pair in the node's token",
+		Short: "Create the sealing key and the identity key pair in the node's HSM (PKCS#11 token or Vault transit)",
 		Long: "Creates coffer-seal (AES-256, sensitive, not extractable) and coffer-node (Ed25519 identity) " +
 			"in the token the config names, and prints the identity public key for the cluster's member list " +
 			"and the CA. Refuses if either key already exists.",
@@ -28,7 +27,7 @@ func newHSMCmd() *cobra.Command {
 			if cfg.HSM.SoftHSM2Conf != "" {
 				_ = os.Setenv("SOFTHSM2_CONF", cfg.HSM.SoftHSM2Conf)
 			}
-			pub, err := pkcs11.Provision(cfg.HSM.PKCS11, signer.NewLogger(cfg.Log.Level))
+			pub, err := signer.ProvisionHSM(cmd.Context(), cfg, signer.NewLogger(cfg.Log.Level))
 			if err != nil {
 				return err
 			}

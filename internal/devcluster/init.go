@@ -30,6 +30,8 @@ type Options struct {
 	SessionTimeout  time.Duration
 	LogLevel        string
 	Log             *slog.Logger
+	// Vault, when set, puts the nodes it names on Vault transit.
+	Vault *VaultOptions
 }
 
 // Init creates a cluster in dir (which must be empty or missing).
@@ -91,20 +93,26 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 		if err := os.MkdirAll(ndir, 0o700); err != nil {
 			return nil, err
 		}
-		pin, so := randomPIN(), randomPIN()
-		if err := os.WriteFile(filepath.Join(ndir, "pin"), []byte(pin+"\n"), 0o600); err != nil {
-			return nil, err
+		var pub ed25519.PublicKey
+		if vc, ok := o.vaultConfig(id); ok {
+			if pub, err = provisionVault(ctx, id, vc, o.Log); err != nil {
+				return nil, err
+			}
+		} else {
+			pin, so := randomPIN(), randomPIN()
+			if err := os.WriteFile(filepath.Join(ndir, "pin"), []byte(pin+"\n"), 0o600); err != nil {
+				return nil, err
+			}
+			label := "coffer-" + id
+			if err := softhsm.InitToken(ctx, conf, label, so, pin); err != nil {
+				return nil, fmt.Errorf("cluster init %s: %w", id, err)
+			}
+			hc := pkcs11.Config{Module: module, TokenLabel: label, PINFile: filepath.Join(ndir, "pin")}.WithDefaults()
+			if pub, err = pkcs11.Provision(hc, o.Log); err != nil {
+				return nil, fmt.Errorf("cluster init %s: %w", id, err)
+			}
+			hsmCfgs[i] = hc
 		}
-		label := "coffer-" + id
-		if err := softhsm.InitToken(ctx, conf, label, so, pin); err != nil {
-			return nil, fmt.Errorf("cluster init %s: %w", id, err)
-		}
-		hc := pkcs11.Config{Module: module, TokenLabel: label, PINFile: filepath.Join(ndir, "pin")}.WithDefaults()
-		pub, err := pkcs11.Provision(hc, o.Log)
-		if err != nil {
-			return nil, fmt.Errorf("cluster init %s: %w", id, err)
-		}
-		hsmCfgs[i] = hc
 		cert, err := ca.Issue(id, pki.RoleNode, pub, []string{"127.0.0.1", "localhost"}, 365*24*time.Hour)
 		if err != nil {
 			return nil, err
@@ -119,6 +127,9 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 	}
 	for i, n := range l.Nodes {
 		cfg := nodeConfig(o, n, members, hsmCfgs[i], conf)
+		if vc, ok := o.vaultConfig(n.ID); ok {
+			useVault(&cfg, vc)
+		}
 		b, err := yaml.Marshal(cfg)
 		if err != nil {
 			return nil, err

@@ -1,0 +1,52 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of this backend. Failures that every backend shares wrap the
+// sentinels of package hsm instead: hsm.ErrLogin (the token or AppRole
+// credentials were refused), hsm.ErrKeyNotFound (a transit key is
+// missing), hsm.ErrKeyPolicy (a key may be exported or is of the wrong
+// type), hsm.ErrKeyExists, hsm.ErrUnseal and hsm.ErrClosed.
+var (
+	// ErrUnreachable means no connection to Vault could be made (refused,
+	// timed out, no route, DNS).
+	ErrUnreachable = errors.New("vault: server unreachable")
+	// ErrTLS means the TLS handshake with Vault failed: the server's
+	// certificate does not chain to the configured CA or does not name the
+	// address.
+	ErrTLS = errors.New("vault: TLS verification failed")
+	// ErrSealed means Vault answered but is sealed: an operator must unseal
+	// it before any node using it can start.
+	ErrSealed = errors.New("vault: server is sealed")
+	// ErrPermissionDenied means the token is valid but its policies do not
+	// grant an operation; the error is a *PermissionError naming the path
+	// and the capability the policy must grant.
+	ErrPermissionDenied = errors.New("vault: permission denied")
+	// ErrMountNotFound means no secrets engine is mounted at the configured
+	// path (transit for the keystore, KV v2 for backups).
+	ErrMountNotFound = errors.New("vault: no secrets engine mounted at the path")
+	// ErrNotFound means the path names nothing (a missing backup, version or
+	// key on an existing mount).
+	ErrNotFound = errors.New("vault: not found")
+	// ErrRejected means Vault refused a request as invalid (HTTP 400).
+	ErrRejected = errors.New("vault: request rejected")
+)
+
+// PermissionError names what the token's policy lacks. It matches
+// ErrPermissionDenied with errors.Is.
+type PermissionError struct {
+	Server     string // Vault address
+	Path       string // API path, without /v1/
+	Capability string // what the policy must grant on Path, e.g. "update"
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("%v at %s: the token's policy must grant path %q { capabilities = [%s] }",
+		ErrPermissionDenied, e.Server, e.Path, e.Capability)
+}
+
+// Unwrap makes errors.Is(err, ErrPermissionDenied) hold.
+func (e *PermissionError) Unwrap() error { return ErrPermissionDenied }
