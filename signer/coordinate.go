@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/cofferhq/coffer/api/peerpb"
@@ -30,6 +31,9 @@ type SessionFailedError struct {
 	Stage    string            // "prepare" or "run"
 	Nodes    map[string]string // node → what it reported
 	Culprits []string
+	// Unreachable lists the nodes that could not be reached at prepare
+	// (as opposed to nodes that answered and refused).
+	Unreachable []string
 }
 
 func (e *SessionFailedError) Error() string {
@@ -92,7 +96,11 @@ func (n *Node) coordinate(ctx context.Context, spec *peerpb.SessionSpec, progres
 		fail := &SessionFailedError{Stage: "prepare", Nodes: map[string]string{}}
 		for node, err := range prepErrs {
 			fail.Nodes[node] = statusMessage(err)
+			if c := status.Code(err); c == codes.Unavailable || c == codes.DeadlineExceeded {
+				fail.Unreachable = append(fail.Unreachable, node)
+			}
 		}
+		sort.Strings(fail.Unreachable)
 		n.abortPrepared(sid, nodes, prepErrs, "a node refused to prepare")
 		return nil, fail
 	}

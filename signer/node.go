@@ -48,10 +48,11 @@ type Node struct {
 	history *policy.History
 	pv      *policyView
 
-	audit   *audit.Log
-	driving sync.Map   // request ID → struct{}: the home node drives one session at a time
-	retryAt sync.Map   // request ID → time.Time: no new session before
-	gateMu  sync.Mutex // serializes the gate's evaluate-and-reserve
+	audit    *audit.Log
+	driving  sync.Map   // request ID → struct{}: the home node drives one session at a time
+	retryAt  sync.Map   // request ID → time.Time: no new session before
+	gateMu   sync.Mutex // serializes the gate's evaluate-and-reserve
+	submitMu sync.Mutex // serializes submissions (existence check, then write)
 }
 
 // New builds a node. It checks that the HSM identity key is the one the

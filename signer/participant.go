@@ -156,11 +156,15 @@ func (n *Node) RunSession(ctx context.Context, from string, req *peerpb.RunReque
 	start := time.Now()
 	res, err := e.runAll(rctx, transport{n.client})
 	var resp *peerpb.RunResponse
-	if err == nil {
-		resp, err = e.onSuccess(rctx, res)
-	}
-	if err != nil && e.onFailure != nil {
-		e.onFailure(context.WithoutCancel(rctx), err)
+	if err != nil {
+		if e.onFailure != nil {
+			e.onFailure(context.WithoutCancel(rctx), err)
+		}
+	} else if resp, err = e.onSuccess(rctx, res); err != nil {
+		// The signatures exist: whatever failed after them, the
+		// reservation stays (the inputs stay taken, the request stays
+		// signing) so nothing can be signed again; an operator resolves it.
+		n.log.Error("signatures produced but not recorded; reservation kept", "session", short(req.SessionId), "key", e.spec.KeyId, "err", err)
 	}
 	n.mu.Lock()
 	e.state, e.endedAt = ended, n.now()
@@ -269,11 +273,11 @@ func (n *Node) reap(ctx context.Context) {
 			case e.state == ended && now.Sub(e.endedAt) > 30*time.Second:
 				delete(n.sessions, k)
 			case e.state == prepared && now.After(e.deadline):
-				if k == string(e.subs[0].ID()) || len(e.subs) == 1 {
-					e.discard()
-					if e.onFailure != nil {
-						e.onFailure(context.Background(), errors.New("prepared session never ran"))
-					}
+				// one entry stands under several keys: end it once
+				e.state, e.endedAt = ended, now
+				e.discard()
+				if e.onFailure != nil {
+					e.onFailure(context.Background(), errors.New("prepared session never ran"))
 				}
 				delete(n.sessions, k)
 			}

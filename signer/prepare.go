@@ -71,6 +71,9 @@ func (n *Node) prepareSign(ctx context.Context, sid []byte, spec *peerpb.Session
 	if rec.SealedShare == nil {
 		return nil, fmt.Errorf("%s holds no share of %s", n.cfg.Node, spec.KeyId)
 	}
+	if w, ok := n.walletOfKey(spec.KeyId); ok {
+		return nil, fmt.Errorf("key %s backs wallet %s: the self-test signs only with keys no wallet uses", spec.KeyId, w)
+	}
 	committee := nodesOf(rec)
 	digest := SelfTestDigest(spec.KeyId, spec.SelftestNonce)
 	sh, err := n.openShare(ctx, rec.ID, rec.Generation, rec.SealedShare, rec.PublicKey)

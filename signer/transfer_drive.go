@@ -74,21 +74,19 @@ func (n *Node) drive(id string) {
 		}
 		n.retryAt.Store(id, n.now().Add(retryBackoff))
 		n.log.Warn("transfer session failed", "request", id, "err", err)
+		// Retry at once without a node only when it could not be reached.
+		// A node that answered and refused (a limit, a spent input, a
+		// signature it already made) is never worked around: shopping for
+		// another pair would defeat its check. Failures during the run are
+		// retried later with the same choice of signers.
 		var sf *SessionFailedError
-		if !errors.As(err, &sf) {
+		if !errors.As(err, &sf) || sf.Stage != "prepare" || len(sf.Unreachable) == 0 || len(sf.Unreachable) != len(sf.Nodes) {
 			return
 		}
-		blame := sf.Culprits
-		if sf.Stage == "prepare" {
-			blame = nil
-			for node := range sf.Nodes {
-				blame = append(blame, node)
-			}
-		}
-		if len(blame) == 0 || slices.Contains(blame, n.cfg.Node) {
+		if slices.Contains(sf.Unreachable, n.cfg.Node) {
 			return
 		}
-		exclude = append(exclude, blame...)
+		exclude = append(exclude, sf.Unreachable...)
 	}
 }
 

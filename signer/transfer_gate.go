@@ -20,6 +20,9 @@ import (
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
+// errDigestMismatch means a rebuilt request does not match its record.
+var errDigestMismatch = errors.New("the rebuilt digest differs from the recorded one")
+
 // subSessionID names the tss signing of sighash i within a session.
 func subSessionID(sid []byte, i int) []byte {
 	h := sha256.New()
@@ -41,7 +44,7 @@ func (n *Node) rebuild(pv *policyView, t ledger.Transfer) (*built, error) {
 		return nil, err
 	}
 	if !bytes.Equal(b.digest[:], t.Digest) {
-		return nil, fmt.Errorf("request %s: the rebuilt digest differs from the recorded one", t.ID)
+		return nil, fmt.Errorf("request %s: %w", t.ID, errDigestMismatch)
 	}
 	return b, nil
 }

@@ -29,6 +29,13 @@ func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initia
 	if err != nil {
 		return ledger.Transfer{}, intentErr("encode: %v", err)
 	}
+	if initiator == "" || len(initiator) > 256 || len(role) > 64 {
+		return ledger.Transfer{}, intentErr("initiator must be 1..256 bytes and role at most 64")
+	}
+	// one submission at a time: two identical requests racing must not
+	// both pass the existence check and then conflict
+	n.submitMu.Lock()
+	defer n.submitMu.Unlock()
 	if old, err := n.store.Transfer(in.RequestId); err == nil {
 		if !bytes.Equal(old.Intent, canon) {
 			return ledger.Transfer{}, fmt.Errorf("request %s: %w", in.RequestId, ledger.ErrConflict)
@@ -128,8 +135,11 @@ func (n *Node) reevaluate(ctx context.Context, t ledger.Transfer, now time.Time)
 		return t, err
 	}
 	b, err := n.rebuild(pv, t)
-	if err != nil {
+	if errors.Is(err, ErrIntent) || errors.Is(err, errDigestMismatch) {
 		return n.setState(t, ledger.StateDenied, err.Error(), "", time.Time{}, now)
+	}
+	if err != nil {
+		return t, err // transient (store, keys): try again later
 	}
 	d, err := n.decide(pv, b, t, now)
 	if err != nil {

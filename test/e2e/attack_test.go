@@ -69,11 +69,22 @@ func TestAttacks(t *testing.T) {
 					if err == nil || !strings.Contains(strings.ToLower(err.Error()), tc.why) {
 						t.Fatalf("node1 prepared: %v", err)
 					}
-					if !strings.Contains(c.LogTail("node1", 200), tc.id) {
+					if !loggedRefusal(c, "node1", tc.id) {
 						t.Fatal("node1 did not log the refusal")
 					}
 				})
 			}
+			t.Run("fail/asks for a self-test signature with a wallet key", func(t *testing.T) {
+				nonce := make([]byte, 32)
+				_, _ = rand.Read(nonce)
+				spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_SIGN, KeyId: "cold", Parties: []string{"node1", "node3"}, SelftestNonce: nonce,
+					Attempt: nonce[:16], Coordinator: "node3", DeadlineUnixMs: time.Now().Add(20 * time.Second).UnixMilli()}
+				sid, _ := sessionID(spec)
+				_, err := p.Prepare(ctx, &peerpb.PrepareRequest{SessionId: sid, Spec: spec})
+				if err == nil || !strings.Contains(err.Error(), "backs wallet") {
+					t.Fatalf("node1 prepared a self-test with the cold wallet's key: %v", err)
+				}
+			})
 			t.Run("fail/relays another transaction under an approved request's ID", func(t *testing.T) {
 				swapped := devcluster.BTCIntent("refill-locked", w["btc-cold"], "btc-hot", 1_900_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000))
 				_, err := p.Propose(ctx, proposalFor("submit", &transferpb.SubmitRequest{Intent: swapped}, "withdrawal-svc", "withdrawal", "refill-locked", time.Now()))
@@ -102,26 +113,53 @@ func TestAttacks(t *testing.T) {
 		t.Fatalf("refill-pending moved to %s", got.State)
 	}
 
-	t.Run("fail/two requests together over a velocity limit: exactly one is signed", func(t *testing.T) {
-		ids := []string{"burst-a", "burst-b"}
+	t.Run("fail/three requests at three home nodes over a velocity limit: only what fits is signed", func(t *testing.T) {
+		// 3 × 0.2 BTC against 0.5 BTC an hour: each home node alone sees
+		// room for its request; the signers' own gates must stop the third,
+		// and no home may work around a node that refused
+		ids := []string{"burst-a", "burst-b", "burst-c"}
 		var wg sync.WaitGroup
-		for _, id := range ids {
+		errs := make([]error, len(ids))
+		for i, id := range ids {
 			wg.Add(1)
-			go func(id string) {
+			go func(i int, id string) {
 				defer wg.Done()
-				_, _ = cl.withdrawal.Submit(ctx, &transferpb.SubmitRequest{Intent: devcluster.BTCIntent(id, w["btc-hot"], tr.Partner, 30_000_000, devcluster.FakeUTXO(w["btc-hot"], 40_000_000))})
-			}(id)
+				home := cl.as([]string{"node1", "node2", "node3"}[i], tr.Withdrawal)
+				_, errs[i] = home.Submit(ctx, &transferpb.SubmitRequest{Intent: devcluster.BTCIntent(id, w["btc-hot"], tr.Partner, 20_000_000, devcluster.FakeUTXO(w["btc-hot"], 30_000_000))})
+			}(i, id)
 		}
 		wg.Wait()
-		signed := 0
-		for _, id := range ids {
-			got := cl.wait(id, "signed", "denied")
-			if got.State == "signed" {
-				signed++
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("submit %s: %v", ids[i], err)
 			}
 		}
-		if signed != 1 {
-			t.Fatalf("%d of two over-limit requests were signed", signed)
+		deadline := time.Now().Add(60 * time.Second)
+		signed := 0
+		for time.Now().Before(deadline) && signed < 2 {
+			signed = 0
+			for _, id := range ids {
+				if got, err := cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: id}); err == nil && got.State == "signed" {
+					signed++
+				}
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		time.Sleep(8 * time.Second) // retries and other signer pairs get their chance
+		signed = 0
+		for _, id := range ids {
+			for _, n := range []string{"node1", "node2", "node3"} {
+				if got, err := cl.as(n, tr.Withdrawal).Get(ctx, &transferpb.GetRequest{RequestId: id}); err == nil && got.State == "signed" {
+					signed++
+					break
+				}
+			}
+		}
+		if signed != 2 {
+			t.Fatalf("%d of three requests signed; the limit fits two", signed)
+		}
+		if !loggedRefusal(c, "node1", "limit") {
+			t.Fatal("no node logged the limit refusal")
 		}
 	})
 	t.Run("fail/two requests reusing one eth nonce: exactly one is signed", func(t *testing.T) {
@@ -183,4 +221,15 @@ func TestAttacks(t *testing.T) {
 func proposalFor(kind string, msg proto.Message, initiator, role, id string, at time.Time) *peerpb.Proposal {
 	b, _ := proto.Marshal(msg)
 	return &peerpb.Proposal{Kind: kind, Payload: b, Initiator: initiator, InitiatorRole: role, AtUnixMs: at.UnixMilli(), RequestId: id}
+}
+
+// loggedRefusal reports whether node logged a refused session whose reason
+// mentions what.
+func loggedRefusal(c *devcluster.Cluster, node, what string) bool {
+	for _, line := range strings.Split(c.LogTail(node, 2000), "\n") {
+		if strings.Contains(line, `"msg":"refused session"`) && strings.Contains(line, what) {
+			return true
+		}
+	}
+	return false
 }
