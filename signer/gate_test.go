@@ -1,0 +1,193 @@
+package signer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+
+	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/audit"
+	"github.com/cofferhq/coffer/audit/audittest"
+	"github.com/cofferhq/coffer/chain/btc"
+	"github.com/cofferhq/coffer/hsm"
+	"github.com/cofferhq/coffer/hsm/hsmtest"
+	"github.com/cofferhq/coffer/ledger"
+	"github.com/cofferhq/coffer/policy"
+	ctss "github.com/cofferhq/coffer/signer/tss"
+)
+
+// countingKeystore counts unseal calls: the gate must not unseal a share
+// before its decision is logged.
+type countingKeystore struct {
+	hsm.Keystore
+	opens atomic.Int64
+}
+
+func (c *countingKeystore) Open(ctx context.Context, aad, blob []byte) ([]byte, error) {
+	c.opens.Add(1)
+	return c.Keystore.Open(ctx, aad, blob)
+}
+
+const gatePolicy = `version: 1
+parent: ""
+loosen_delay: 48h
+approval_ttl: 24h
+admins:
+  quorum: 1
+  members:
+    - id: admin
+      key: "%ADMIN%"
+roles: [withdrawal]
+groups:
+  - id: treasury
+officers:
+  - id: tom
+    key: "%ADMIN%"
+    groups: [treasury]
+assets:
+  - id: BTC
+    chain: btc
+wallets:
+  - id: btc-hot
+    chain: btc
+    network: regtest
+    class: hot
+    key_id: k1
+    addresses: ["%HOT%"]
+  - id: btc-cold
+    chain: btc
+    network: regtest
+    class: cold
+    key_id: k2
+    addresses: ["%COLD%"]
+invariants:
+  pinned_destinations:
+    - wallet: btc-cold
+      to: [btc-hot]
+  fee_caps:
+    - chain: btc
+      max_fee: "500000"
+rules:
+  - id: sweep
+    match:
+      source: {wallets: [btc-hot]}
+      destination: {classes: [cold]}
+      assets: [BTC]
+    action: allow
+`
+
+// gateNode is a node without a network: a real ledger and audit log in a
+// temp bbolt file, an in-memory keystore, a signed policy and a key record.
+func gateNode(t *testing.T) (*Node, *audittest.FailingKeystore, *countingKeystore, []byte) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := ledger.Open(filepath.Join(t.TempDir(), "node.db"), ledger.Options{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ks := &countingKeystore{Keystore: hsmtest.NewMemory()}
+	failing := audittest.NewFailingKeystore(ks)
+	al, err := audit.New(audit.Config{Cluster: "c", Node: "node1"}, audit.Deps{DB: st.DB(), Identity: failing.Identity(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = al.Close() })
+
+	hotKey, _ := btcec.NewPrivateKey()
+	coldKey, _ := btcec.NewPrivateKey()
+	hotPub := hotKey.PubKey().SerializeCompressed()
+	hotAddr, _ := btc.P2WPKHAddress(hotPub, "regtest")
+	coldAddr, _ := btc.P2WPKHAddress(coldKey.PubKey().SerializeCompressed(), "regtest")
+	adminPub, adminKey, _ := ed25519.GenerateKey(rand.Reader)
+	pk, _ := policy.PublicKeyFrom(adminPub)
+	doc := strings.NewReplacer("%ADMIN%", pk.String(), "%HOT%", hotAddr, "%COLD%", coldAddr).Replace(gatePolicy)
+	p, err := policy.Load([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := policy.SignPolicy(rand.Reader, adminKey, "admin", p.Hash())
+	dir := t.TempDir()
+	sigJSON, _ := json.Marshal(sig)
+	if err := os.WriteFile(filepath.Join(dir, "p.yaml"), []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "s.json"), sigJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Node: "node1", Cluster: "c"}
+	cfg.Policy.File, cfg.Policy.Signatures = filepath.Join(dir, "p.yaml"), []string{filepath.Join(dir, "s.json")}
+	n := &Node{cfg: cfg, ks: ks, store: st, log: log, now: time.Now, audit: al, sessions: map[string]*entry{}}
+	if n.history, err = loadPolicy(cfg, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for id, pub := range map[string][]byte{"k1": hotPub, "k2": coldKey.PubKey().SerializeCompressed()} {
+		blob, _ := ks.Seal(context.Background(), shareAAD("c", "node1", id, 0), []byte("not a real share"))
+		err := st.PutKey(ledger.KeyRecord{ID: id, PublicKey: pub, ChainCode: ctss.ChainCode(pub), Threshold: 1,
+			Committee: members(id, 0, []string{"node1", "node2"}), SealedShare: blob})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n, failing, ks, hotPub
+}
+
+// TestGateLogsBeforeItUnseals: when the audit log cannot take the decision
+// (the HSM refuses to sign the checkpoint), the gate refuses, unseals
+// nothing and leaves no reservation; once the log works, it reserves and
+// goes on to unseal.
+func TestGateLogsBeforeItUnseals(t *testing.T) {
+	n, failing, ks, hotPub := gateNode(t)
+	ctx := context.Background()
+	utxo := &transferpb.UTXO{Txid: strings.Repeat("ab", 32), Vout: 0, Amount: 500_000,
+		PkScript: append([]byte{0x00, 0x14}, btcutil.Hash160(hotPub)...)}
+	in := &transferpb.Intent{RequestId: "r1", SourceWallet: "btc-hot", Destination: "btc-cold", Asset: "BTC", Amount: "100000",
+		Btc: &transferpb.BTC{Utxos: []*transferpb.UTXO{utxo}, FeeRate: 2000, MaxFee: 100000}}
+	tr, err := n.submitTransfer(ctx, in, "svc", "withdrawal", "node1", time.Now().UTC(), false)
+	if err != nil || tr.State != ledger.StateReady {
+		t.Fatalf("submit: %v %v", tr.State, err)
+	}
+	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: "k1", Parties: []string{"node1", "node2"}, RequestId: "r1", Coordinator: "node1"}
+	sizeBefore := n.audit.Size()
+	opensBefore := ks.opens.Load()
+
+	failing.FailSign(true)
+	if _, err := n.prepareTransfer(ctx, []byte("session-1-id-32-bytes-long......"), spec); err == nil || !strings.Contains(err.Error(), "log decision") {
+		t.Fatalf("gate went on without its audit log: %v", err)
+	}
+	if ks.opens.Load() != opensBefore {
+		t.Fatal("the share was unsealed although the decision was not logged")
+	}
+	if n.audit.Size() != sizeBefore {
+		t.Fatal("the audit log grew although its append failed")
+	}
+	got, _ := n.store.Transfer("r1")
+	if got.Reservation != nil || got.State == ledger.StateSigning {
+		t.Fatalf("reservation left behind: %+v", got.Reservation)
+	}
+	if sp, _ := n.store.Spends(time.Time{}); len(sp) != 0 {
+		t.Fatalf("spend still counted: %v", sp)
+	}
+
+	failing.FailSign(false)
+	_, err = n.prepareTransfer(ctx, []byte("session-2-id-32-bytes-long......"), spec)
+	if ks.opens.Load() != opensBefore+1 {
+		t.Fatalf("with a working log the gate should reach the unseal step (err %v)", err)
+	}
+	if n.audit.Size() <= sizeBefore {
+		t.Fatal("the decision was not logged")
+	}
+}
