@@ -37,7 +37,7 @@ func MarshalPreParams(pp *PreParams) ([]byte, error) {
 func UnmarshalPreParams(b []byte) (*PreParams, error) {
 	var pp PreParams
 	if err := json.Unmarshal(b, &pp); err != nil {
-		return nil, fmt.Errorf("unmarshal pre-params: %w: %v", ErrBadPreParams, err)
+		return nil, fmt.Errorf("unmarshal pre-params: %w: not a pre-parameter encoding", ErrBadPreParams)
 	}
 	if !pp.ValidateWithProof() {
 		return nil, fmt.Errorf("unmarshal pre-params: %w", ErrBadPreParams)

@@ -87,6 +87,9 @@ func NewReshare(cfg ReshareConfig) (*Session, error) {
 		if cfg.Share == nil || cfg.Share.Data.ShareID.Cmp(meOld.KeyInt()) != 0 {
 			return nil, fmt.Errorf("reshare %s: %w: share belongs to another party or generation", cfg.KeyID, ErrBadShare)
 		}
+		if err := cfg.Share.holds(oldParties); err != nil {
+			return nil, fmt.Errorf("reshare %s: %w", cfg.KeyID, err)
+		}
 		params := tsslib.NewReSharingParameters(ec, oldCtx, newCtx, meOld, nOld, cfg.OldThreshold, nNew, cfg.NewThreshold)
 		end := make(chan *keygen.LocalPartySaveData, 1)
 		k := keyHex(meOld.Key)

@@ -2,6 +2,9 @@ package tss
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
@@ -131,6 +134,26 @@ func TestKeyLifecycle(t *testing.T) {
 			Signers: []string{"n1"}, Share: copyShare(t, k.shares["n1"]), ChainCode: ChainCode(k.pub)})
 		if err == nil {
 			t.Fatal("a single node started a signing session")
+		}
+	})
+	t.Run("fail/committee names a party the share was never dealt to", func(t *testing.T) {
+		// a ledger record that disagrees with the share (say, after a bad
+		// restore) must be refused, not make tss-lib panic
+		_, err := NewSign(SignConfig{SessionID: []byte("x"), Self: "n1", KeyID: k.id, Threshold: 1, Committee: append(nodes, "n4"),
+			Signers: []string{"n1", "n4"}, Share: copyShare(t, k.shares["n1"]), ChainCode: ChainCode(k.pub)})
+		if !errors.Is(err, ErrBadShare) {
+			t.Fatalf("got %v, want ErrBadShare", err)
+		}
+	})
+	t.Run("fail/share with inconsistent per-party lists", func(t *testing.T) {
+		sh := copyShare(t, k.shares["n2"])
+		sh.Data.BigXj = sh.Data.BigXj[:len(sh.Data.BigXj)-1]
+		b, _ := json.Marshal(sh.Data)
+		if _, err := UnmarshalShare(b, k.pub); !errors.Is(err, ErrBadShare) {
+			t.Fatalf("got %v, want ErrBadShare", err)
+		}
+		if _, err := UnmarshalShare([]byte(`{"Xi": 12345678901234567890x}`), k.pub); !errors.Is(err, ErrBadShare) || strings.Contains(err.Error(), "1234567890") {
+			t.Fatalf("malformed share: %v", err)
 		}
 	})
 	t.Run("fail/hardened path", func(t *testing.T) {

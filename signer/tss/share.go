@@ -33,12 +33,23 @@ func MarshalShare(s *Share) ([]byte, error) {
 func UnmarshalShare(b []byte, pub []byte) (*Share, error) {
 	var s Share
 	if err := json.Unmarshal(b, &s.Data); err != nil {
-		return nil, fmt.Errorf("unmarshal share: %w: %v", ErrBadShare, err)
+		// the decoder's message may quote secret digits: keep it out
+		return nil, fmt.Errorf("unmarshal share: %w: not a share encoding", ErrBadShare)
 	}
-	if s.Data.Xi == nil || s.Data.ShareID == nil || s.Data.ECDSAPub == nil || len(s.Data.Ks) == 0 {
+	d := &s.Data
+	if d.Xi == nil || d.ShareID == nil || d.ECDSAPub == nil || len(d.Ks) == 0 {
 		return nil, fmt.Errorf("unmarshal share: %w: incomplete", ErrBadShare)
 	}
-	if err := s.setCurve(); err != nil {
+	n := len(d.Ks)
+	if len(d.BigXj) != n || len(d.NTildej) != n || len(d.H1j) != n || len(d.H2j) != n || len(d.PaillierPKs) != n {
+		return nil, fmt.Errorf("unmarshal share: %w: per-party lists of different lengths", ErrBadShare)
+	}
+	for _, k := range d.Ks {
+		if k == nil {
+			return nil, fmt.Errorf("unmarshal share: %w: empty party key", ErrBadShare)
+		}
+	}
+	if err := s.validatePoints(); err != nil {
 		return nil, err
 	}
 	got, err := CompressedPubKey(s.PublicKey())
@@ -48,7 +59,7 @@ func UnmarshalShare(b []byte, pub []byte) (*Share, error) {
 	return &s, nil
 }
 
-func (s *Share) setCurve() error {
+func (s *Share) validatePoints() error {
 	if !s.Data.ECDSAPub.ValidateBasic() {
 		return fmt.Errorf("unmarshal share: %w: public key not on curve", ErrBadShare)
 	}
@@ -112,4 +123,19 @@ func ParsePubKey(b []byte) (*ecdsa.PublicKey, error) {
 		return nil, fmt.Errorf("parse public key: %w", err)
 	}
 	return pk.ToECDSA(), nil
+}
+
+// holds reports whether the share was dealt to every one of parties: tss-lib
+// panics on a party key missing from the share, so sessions check first.
+func (s *Share) holds(parties []Party) error {
+	have := map[string]bool{}
+	for _, k := range s.Data.Ks {
+		have[keyHex(k.Bytes())] = true
+	}
+	for _, p := range parties {
+		if !have[keyHex(p.Key.Bytes())] {
+			return fmt.Errorf("%w: %s holds no part of this share's committee", ErrBadShare, p.Node)
+		}
+	}
+	return nil
 }

@@ -64,6 +64,9 @@ func NewSign(cfg SignConfig) (*Session, error) {
 	if cfg.Share.Data.ShareID.Cmp(me.KeyInt()) != 0 {
 		return nil, fmt.Errorf("sign with %s: %w: share belongs to another party or generation", cfg.KeyID, ErrBadShare)
 	}
+	if err := cfg.Share.holds(parties); err != nil {
+		return nil, fmt.Errorf("sign with %s: %w", cfg.KeyID, err)
+	}
 	ec := tsslib.S256()
 	master := cfg.Share.PublicKey()
 	delta, pub, err := Derive(master, cfg.ChainCode, cfg.Path)
