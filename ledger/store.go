@@ -59,6 +59,21 @@ func Open(path string, opts Options, logger *slog.Logger) (*Store, error) {
 			_ = db.Close()
 			return nil, fmt.Errorf("init ledger %s: %w", path, err)
 		}
+		return s, nil
+	}
+	// read-only: nothing can be created, so a file without the ledger's
+	// buckets is not a ledger
+	err = db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketKeys, bucketPreParams, bucketMeta} {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("%w: no %q bucket", ErrCorrupt, b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open ledger %s read-only: %w", path, err)
 	}
 	return s, nil
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func openTemp(t *testing.T) *Store {
@@ -123,4 +125,30 @@ func TestSecondOpenIsLocked(t *testing.T) {
 	if _, err := Open(path, Options{LockTimeout: 50e6}, log); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: %v, want ErrLocked", err)
 	}
+}
+
+func TestReadOnlyOpenRefusesAForeignFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := Open(path, Options{ReadOnly: true}, log); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a bbolt file without ledger buckets opened read-only: %v", err)
+	}
+	s, err := Open(path, Options{}, log) // writable: buckets are created
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	s, err = Open(path, Options{ReadOnly: true}, log)
+	if err != nil {
+		t.Fatalf("a ledger file refused read-only: %v", err)
+	}
+	if _, err := s.Keys(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
 }

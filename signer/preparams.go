@@ -57,16 +57,29 @@ func (n *Node) importPreParams(ctx context.Context, raw []byte, take []int) (int
 	if err := json.Unmarshal(raw, &sets); err != nil {
 		return 0, fmt.Errorf("import pre-params: %w", err)
 	}
-	count := 0
+	// check everything before sealing anything
+	seen := map[int]bool{}
+	pps := make([]*ctss.PreParams, 0, len(take))
 	for _, i := range take {
-		if i < 0 || i >= len(sets) {
-			return count, fmt.Errorf("import pre-params: no set %d (file has %d)", i, len(sets))
+		if i < 0 || i >= len(sets) || seen[i] {
+			for _, pp := range pps {
+				ctss.ZeroPreParams(pp)
+			}
+			return 0, fmt.Errorf("import pre-params: set %d is out of range (file has %d) or repeated", i, len(sets))
 		}
+		seen[i] = true
 		pp, err := ctss.UnmarshalPreParams(sets[i])
 		if err != nil {
-			return count, err
+			for _, pp := range pps {
+				ctss.ZeroPreParams(pp)
+			}
+			return 0, fmt.Errorf("import pre-params: set %d: %w", i, err)
 		}
-		err = n.AddPreParams(ctx, pp)
+		pps = append(pps, pp)
+	}
+	count := 0
+	for _, pp := range pps {
+		err := n.AddPreParams(ctx, pp)
 		ctss.ZeroPreParams(pp)
 		if err != nil {
 			return count, err

@@ -1,6 +1,7 @@
 package devcluster
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,8 +64,20 @@ func Load(path string) (*Layout, error) {
 		return nil, fmt.Errorf("read cluster layout: %w", err)
 	}
 	var l Layout
-	if err := yaml.Unmarshal(b, &l); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&l); err != nil {
 		return nil, fmt.Errorf("parse cluster layout %s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	for _, n := range l.Nodes {
+		if n.ID == "" || seen[n.ID] || n.API == "" || n.Config == "" {
+			return nil, fmt.Errorf("cluster layout %s: node %q is empty, repeated or incomplete", path, n.ID)
+		}
+		seen[n.ID] = true
+	}
+	if len(l.Nodes) == 0 {
+		return nil, fmt.Errorf("cluster layout %s: no nodes", path)
 	}
 	l.Dir = filepath.Dir(path)
 	return &l, nil

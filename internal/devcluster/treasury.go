@@ -101,7 +101,7 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 		}
 		tr.Wallets[spec.id] = wl
 	}
-	ca, err := loadCA(l)
+	ca, err := LoadCA(l)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,8 @@ func policyKey(pub ed25519.PublicKey) string {
 	return k.String()
 }
 
-func loadCA(l *Layout) (*pki.CA, error) {
+// LoadCA reads the development cluster CA (certificate and key file).
+func LoadCA(l *Layout) (*pki.CA, error) {
 	certPEM, err := os.ReadFile(l.Path(l.CA))
 	if err != nil {
 		return nil, err
@@ -269,12 +270,17 @@ func (l *Layout) setPolicy(n NodeInfo, file string, sigs []string) error {
 		return err
 	}
 	doc["policy"] = map[string]any{"file": file, "signatures": sigs}
-	if _, err := signer.DecodeConfig(bytes.NewReader(raw)); err != nil {
-		return err
-	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
 		return err
+	}
+	// validate what is written, not what was there
+	cfg, err := signer.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("node config with policy: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("node config with policy: %w", err)
 	}
 	return os.WriteFile(path, b, 0o600)
 }
