@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,25 +27,16 @@ func (s *story) audit(c *devcluster.Cluster) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var keys []string
+	cfg, err := signer.LoadConfig(l.Path(l.Nodes[0].Config))
+	if err != nil {
+		return err
+	}
+	keys, err := signer.AuditVerifierKeys(cfg) // pinned from the members' HSM identity keys
+	if err != nil {
+		return err
+	}
 	var bundles []*audit.Bundle
 	for _, n := range l.Nodes {
-		cfg, err := signer.LoadConfig(l.Path(n.Config))
-		if err != nil {
-			return err
-		}
-		for _, m := range cfg.Members {
-			if m.ID != n.ID {
-				continue
-			}
-			pub, _ := hex.DecodeString(m.IdentityKey)
-			origin, _ := audit.Origin(cfg.Cluster, m.ID)
-			k, err := audit.VerifierKey(origin, ed25519.PublicKey(pub))
-			if err != nil {
-				return err
-			}
-			keys = append(keys, k)
-		}
 		db, err := bolt.Open(l.Path(n.Store), 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 		if err != nil {
 			return err

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,6 +69,8 @@ func testNoPlaintextSecrets(t *testing.T, c *devcluster.Cluster) {
 		}{"share xi": sh.Data.Xi, "paillier p": sh.Data.PaillierSK.P, "safe prime P": sh.Data.P, "alpha": sh.Data.Alpha} {
 			needles[name+" (bytes)"] = v.Bytes()
 			needles[name+" (decimal)"] = []byte(v.String())
+			needles[name+" (hex)"] = []byte(hex.EncodeToString(v.Bytes()))
+			needles[name+" (base64)"] = []byte(base64.StdEncoding.EncodeToString(v.Bytes())[:40])
 		}
 		for _, f := range []string{n.Store, n.Log} {
 			hay, err := os.ReadFile(l.Path(f))
@@ -128,6 +132,9 @@ func testStartupFaults(t *testing.T, c *devcluster.Cluster) {
 			}
 			if !strings.Contains(string(out), tc.want) {
 				t.Fatalf("message does not name %q:\n%s", tc.want, out)
+			}
+			if tc.name == "fail/wrong PIN" && !strings.Contains(string(out), "login refused") {
+				t.Fatalf("message does not say the PIN was refused:\n%s", out)
 			}
 			if bytes.Contains(out, bytes.TrimSpace(pin)) {
 				t.Fatal("the PIN was printed")

@@ -37,22 +37,11 @@ func (c clients) as(node string, cc devcluster.ClientCert) transferpb.TransfersC
 // wait polls a request until its state is one of want.
 func (c clients) wait(id string, want ...string) *transferpb.Transfer {
 	c.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	var last *transferpb.Transfer
-	for time.Now().Before(deadline) {
-		t, err := c.withdrawal.Get(context.Background(), &transferpb.GetRequest{RequestId: id})
-		if err == nil {
-			last = t
-			for _, w := range want {
-				if t.State == w {
-					return t
-				}
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
+	t, err := devcluster.Wait(context.Background(), c.withdrawal, id, 90*time.Second, want...)
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	c.t.Fatalf("%s never reached %v: last %v", id, want, last)
-	return nil
+	return t
 }
 
 // approvalSig signs "coffer/approval/v1" ‖ digest ‖ approve with the
@@ -188,8 +177,14 @@ func TestTransfers(t *testing.T) {
 			t.Fatalf("first approval: %v %v", after, err)
 		}
 		after, err := cl.decide("tina", "approve", got, got.Digest)
-		if err != nil || (after.State != "timelocked" && after.State != "ready" && after.State != "signing" && after.State != "signed") {
-			t.Fatalf("second approval: %v %v", after, err)
+		if err != nil || after.State != "timelocked" || after.NotBeforeUnix == 0 {
+			t.Fatalf("second approval: want timelocked, got %v %v", after, err)
+		}
+		for time.Now().Before(time.Unix(after.NotBeforeUnix, 0).Add(-500 * time.Millisecond)) {
+			if g, _ := cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: "refill-1"}); g.State == "signing" || g.State == "signed" {
+				t.Fatalf("refill-1 is %s before its timelock ends", g.State)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 		done := cl.wait("refill-1", "signed")
 		if time.Unix(done.SubmittedAtUnix, 0).Add(3 * time.Second).After(time.Now()) {
