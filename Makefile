@@ -42,7 +42,8 @@ test: deps vault
 bench: deps build
 	./$(BIN)/coffer bench sign --count 20 --concurrency 1
 	./$(BIN)/coffer bench sign --count 20 --concurrency 4
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./hsm/pkcs11/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./hsm/pkcs11/ ./policy/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./audit/
 
 ## lint: formatting and vet
 lint:
