@@ -135,7 +135,7 @@ func gateNode(t *testing.T) (*Node, *audittest.FailingKeystore, *countingKeystor
 		t.Fatal(err)
 	}
 	for id, pub := range map[string][]byte{"k1": hotPub, "k2": coldKey.PubKey().SerializeCompressed()} {
-		blob, _ := ks.Seal(context.Background(), shareAAD("c", "node1", id, 0), []byte("not a real share"))
+		blob, _ := ks.Seal(context.Background(), ShareAAD("c", "node1", id, 0), []byte("not a real share"))
 		err := st.PutKey(ledger.KeyRecord{ID: id, PublicKey: pub, ChainCode: ctss.ChainCode(pub), Threshold: 1,
 			Committee: members(id, 0, []string{"node1", "node2"}), SealedShare: blob})
 		if err != nil {

@@ -22,7 +22,7 @@ func (n *Node) takePreParams(ctx context.Context) (*ctss.PreParams, error) {
 	if err != nil {
 		return nil, err
 	}
-	plain, err := n.ks.Open(ctx, preParamsAAD(n.cfg.Cluster, n.cfg.Node), blob)
+	plain, err := n.ks.Open(ctx, PreParamsAAD(n.cfg.Cluster, n.cfg.Node), blob)
 	if err != nil {
 		return nil, fmt.Errorf("unseal pre-params: %w", err)
 	}
@@ -37,7 +37,7 @@ func (n *Node) AddPreParams(ctx context.Context, pp *ctss.PreParams) error {
 		return err
 	}
 	defer zero(plain)
-	blob, err := n.ks.Seal(ctx, preParamsAAD(n.cfg.Cluster, n.cfg.Node), plain)
+	blob, err := n.ks.Seal(ctx, PreParamsAAD(n.cfg.Cluster, n.cfg.Node), plain)
 	if err != nil {
 		return fmt.Errorf("seal pre-params: %w", err)
 	}

@@ -8,13 +8,16 @@ import (
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
-// AAD binds a sealed blob to its node, purpose, key and generation
-// (DESIGN.md §4): a blob copied to another node, key or slot fails to open.
-func shareAAD(cluster, node, keyID string, generation uint32) []byte {
+// ShareAAD is the associated data a share is sealed under: it binds the
+// blob to its cluster, node, key and generation (DESIGN.md §4), so a blob
+// copied to another node, key or slot fails to open. It is part of the
+// sealed format and never changes within a major version.
+func ShareAAD(cluster, node, keyID string, generation uint32) []byte {
 	return aad("share", cluster, node, keyID, generation)
 }
 
-func preParamsAAD(cluster, node string) []byte {
+// PreParamsAAD is the associated data pre-parameters are sealed under.
+func PreParamsAAD(cluster, node string) []byte {
 	return aad("preparams", cluster, node, "", 0)
 }
 
@@ -41,7 +44,7 @@ func (n *Node) sealShare(ctx context.Context, keyID string, gen uint32, sh *ctss
 		return nil, err
 	}
 	defer zero(plain)
-	blob, err := n.ks.Seal(ctx, shareAAD(n.cfg.Cluster, n.cfg.Node, keyID, gen), plain)
+	blob, err := n.ks.Seal(ctx, ShareAAD(n.cfg.Cluster, n.cfg.Node, keyID, gen), plain)
 	if err != nil {
 		return nil, fmt.Errorf("seal share of %s: %w", keyID, err)
 	}
@@ -50,7 +53,7 @@ func (n *Node) sealShare(ctx context.Context, keyID string, gen uint32, sh *ctss
 
 // openShare unseals this node's share of a key for one session.
 func (n *Node) openShare(ctx context.Context, keyID string, gen uint32, blob, pub []byte) (*ctss.Share, error) {
-	plain, err := n.ks.Open(ctx, shareAAD(n.cfg.Cluster, n.cfg.Node, keyID, gen), blob)
+	plain, err := n.ks.Open(ctx, ShareAAD(n.cfg.Cluster, n.cfg.Node, keyID, gen), blob)
 	if err != nil {
 		return nil, fmt.Errorf("unseal share of %s: %w", keyID, err)
 	}

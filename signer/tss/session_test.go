@@ -2,13 +2,13 @@ package tss
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"strings"
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
