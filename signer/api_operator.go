@@ -189,7 +189,8 @@ func (a *operatorAPI) Status(context.Context, *operatorpb.StatusRequest) (*opera
 	}
 	a.n.mu.Unlock()
 	return &operatorpb.StatusResponse{Node: a.n.cfg.Node, PreparamsPooled: int32(pooled),
-		PreparamsTarget: int32(a.n.cfg.PreParams.PoolSize), Keys: int32(len(recs)), SessionsActive: int32(active)}, nil
+		PreparamsTarget: int32(a.n.cfg.PreParams.PoolSize), Keys: int32(len(recs)), SessionsActive: int32(active),
+		TssConstantTime: ctss.ConstantTime(), TssLibrary: ctss.Library()}, nil
 }
 
 func keyInfo(r ledger.KeyRecord) *operatorpb.KeyInfo {

@@ -21,6 +21,7 @@ import (
 	"github.com/cofferhq/coffer/pki"
 	"github.com/cofferhq/coffer/policy"
 	"github.com/cofferhq/coffer/signer/peer"
+	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
 // Deps are the node's collaborators, opened by the caller.
@@ -68,6 +69,9 @@ func New(cfg *Config, d Deps) (*Node, error) {
 		return nil, errors.New("new node: missing store")
 	case d.Log == nil:
 		return nil, errors.New("new node: missing logger")
+	case !ctss.ConstantTime():
+		// DESIGN.md §3: no share or pre-parameter in variable-time arithmetic
+		return nil, fmt.Errorf("new node: %w", ctss.ErrVariableTime)
 	}
 	n := &Node{cfg: cfg, ks: d.Keystore, store: d.Store, now: time.Now,
 		log: d.Log.With("component", "node", "node", cfg.Node), sessions: map[string]*entry{}}
@@ -175,7 +179,7 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	n.log.Info("node serving", "peer", n.cfg.Listen.Peer, "api", n.cfg.Listen.API)
+	n.log.Info("node serving", "peer", n.cfg.Listen.Peer, "api", n.cfg.Listen.API, "tss", ctss.Library(), "tss_constant_time", ctss.ConstantTime())
 	err = g.Wait()
 	if ctx.Err() != nil {
 		return nil

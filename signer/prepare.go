@@ -27,7 +27,7 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 	if err != nil {
 		return nil, err
 	}
-	sess, err := ctss.NewKeygen(ctss.KeygenConfig{SessionID: sid, Self: n.cfg.Node, KeyID: spec.KeyId,
+	sess, err := ctss.NewKeygen(ctss.KeygenConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: spec.KeyId,
 		Threshold: int(spec.Threshold), Nodes: spec.Parties, PreParams: pp, Log: n.log})
 	if err != nil {
 		ctss.ZeroPreParams(pp)
@@ -80,7 +80,7 @@ func (n *Node) prepareSign(ctx context.Context, sid []byte, spec *peerpb.Session
 	if err != nil {
 		return nil, err
 	}
-	sess, err := ctss.NewSign(ctss.SignConfig{SessionID: sid, Self: n.cfg.Node, KeyID: rec.ID, Generation: rec.Generation,
+	sess, err := ctss.NewSign(ctss.SignConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: rec.ID, Generation: rec.Generation,
 		Threshold: rec.Threshold, Committee: committee, Signers: spec.Parties, Share: sh, ChainCode: rec.ChainCode,
 		Path: spec.DerivationPath, Digest: digest, Log: n.log})
 	if err != nil {
@@ -115,7 +115,7 @@ func (n *Node) prepareReshare(ctx context.Context, sid []byte, spec *peerpb.Sess
 		!slices.Equal(nodesOf(rec), spec.OldCommittee) || !bytes.Equal(rec.PublicKey, spec.PublicKey)):
 		return nil, fmt.Errorf("the spec's view of %s (generation %d) differs from this node's record (generation %d)", spec.KeyId, spec.OldGeneration, rec.Generation)
 	}
-	cfg := ctss.ReshareConfig{SessionID: sid, Self: n.cfg.Node, KeyID: spec.KeyId, OldGeneration: spec.OldGeneration,
+	cfg := ctss.ReshareConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: spec.KeyId, OldGeneration: spec.OldGeneration,
 		OldThreshold: int(spec.OldThreshold), OldCommittee: spec.OldCommittee, OldSigners: spec.Parties,
 		NewNodes: spec.NewParties, NewThreshold: int(spec.NewThreshold), Log: n.log}
 	if isOld {

@@ -776,8 +776,12 @@ type StatusResponse struct {
 	PreparamsTarget int32                  `protobuf:"varint,3,opt,name=preparams_target,json=preparamsTarget,proto3" json:"preparams_target,omitempty"`
 	Keys            int32                  `protobuf:"varint,4,opt,name=keys,proto3" json:"keys,omitempty"`
 	SessionsActive  int32                  `protobuf:"varint,5,opt,name=sessions_active,json=sessionsActive,proto3" json:"sessions_active,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// tss-lib's constant-time arithmetic is on (a node cannot run with it off).
+	TssConstantTime bool `protobuf:"varint,6,opt,name=tss_constant_time,json=tssConstantTime,proto3" json:"tss_constant_time,omitempty"`
+	// the threshold library and its version, e.g. "github.com/bnb-chain/tss-lib/v3 v3.0.0".
+	TssLibrary    string `protobuf:"bytes,7,opt,name=tss_library,json=tssLibrary,proto3" json:"tss_library,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
@@ -843,6 +847,20 @@ func (x *StatusResponse) GetSessionsActive() int32 {
 		return x.SessionsActive
 	}
 	return 0
+}
+
+func (x *StatusResponse) GetTssConstantTime() bool {
+	if x != nil {
+		return x.TssConstantTime
+	}
+	return false
+}
+
+func (x *StatusResponse) GetTssLibrary() string {
+	if x != nil {
+		return x.TssLibrary
+	}
+	return ""
 }
 
 var File_operator_proto protoreflect.FileDescriptor
@@ -914,13 +932,16 @@ const file_operator_proto_rawDesc = "" +
 	"\x12signature_recovery\x18\x05 \x01(\rR\x11signatureRecovery\x12\x1d\n" +
 	"\n" +
 	"elapsed_us\x18\x06 \x01(\x03R\telapsedUs\"\x0f\n" +
-	"\rStatusRequest\"\xb7\x01\n" +
+	"\rStatusRequest\"\x84\x02\n" +
 	"\x0eStatusResponse\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12)\n" +
 	"\x10preparams_pooled\x18\x02 \x01(\x05R\x0fpreparamsPooled\x12)\n" +
 	"\x10preparams_target\x18\x03 \x01(\x05R\x0fpreparamsTarget\x12\x12\n" +
 	"\x04keys\x18\x04 \x01(\x05R\x04keys\x12'\n" +
-	"\x0fsessions_active\x18\x05 \x01(\x05R\x0esessionsActive2\xdd\x04\n" +
+	"\x0fsessions_active\x18\x05 \x01(\x05R\x0esessionsActive\x12*\n" +
+	"\x11tss_constant_time\x18\x06 \x01(\bR\x0ftssConstantTime\x12\x1f\n" +
+	"\vtss_library\x18\a \x01(\tR\n" +
+	"tssLibrary2\xdd\x04\n" +
 	"\bOperator\x12K\n" +
 	"\x06Keygen\x12!.coffer.operator.v1.KeygenRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12M\n" +
 	"\aReshare\x12\".coffer.operator.v1.ReshareRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12U\n" +

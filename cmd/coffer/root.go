@@ -28,6 +28,7 @@ func newRootCmd() *cobra.Command {
 		newApproveCmd(&clusterPath),
 		newRejectCmd(&clusterPath),
 		newWalletCmd(&clusterPath),
+		newStatusCmd(&clusterPath),
 		newBackupCmd(&clusterPath), newRestoreCmd(&clusterPath),
 	)
 	return root

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/bnb-chain/tss-lib/v2/common"
-	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
-	"github.com/bnb-chain/tss-lib/v2/ecdsa/signing"
-	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+	"github.com/bnb-chain/tss-lib/v3/common"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/signing"
+	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
@@ -24,8 +24,13 @@ type RawSigner struct {
 	Shares     map[string]*ctss.Share // by node
 }
 
-// Sign runs one signing among the signers and verifies the result.
+// Sign runs one signing among the signers and verifies the result. Like
+// the nodes it runs with tss-lib's constant-time arithmetic on (the tss
+// adapter switches it on in every process) and a session nonce.
 func (r *RawSigner) Sign(ctx context.Context, digest [32]byte) error {
+	if !ctss.ConstantTime() {
+		return fmt.Errorf("raw sign: %w", ctss.ErrVariableTime)
+	}
 	parties, err := ctss.Committee(r.KeyID, r.Generation, r.Signers)
 	if err != nil {
 		return err
@@ -45,6 +50,8 @@ func (r *RawSigner) Sign(ctx context.Context, digest [32]byte) error {
 		}
 		pub = sh.PublicKey()
 		params := tsslib.NewParameters(tsslib.S256(), pctx, id, len(ids), r.Threshold)
+		// the same session binding the nodes use, so both sides do the same work
+		params.SetSessionNonce(ctss.SignNonce("bench-raw", r.KeyID, r.Generation, digest[:], digest, r.Signers, nil))
 		ps[i] = signing.NewLocalParty(msg, params, keygen.LocalPartySaveData(sh.Data), out, end, len(digest))
 	}
 	for _, p := range ps {

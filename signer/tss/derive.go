@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/bnb-chain/tss-lib/v2/crypto/ckd"
-	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+	"github.com/bnb-chain/tss-lib/v3/crypto/ckd"
+	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 	"github.com/btcsuite/btcd/chaincfg"
 )
 

@@ -22,6 +22,9 @@ var (
 	// ErrPeerAborted means a peer refused a message because it had already
 	// aborted the session: the peer is not to blame for the refusal.
 	ErrPeerAborted = errors.New("tss: peer had already aborted the session")
+	// ErrVariableTime means tss-lib's constant-time arithmetic is off: no
+	// session runs with secrets in variable-time math/big code.
+	ErrVariableTime = errors.New("tss: constant-time arithmetic is off")
 )
 
 // SessionError is a failed session with the nodes held responsible, when

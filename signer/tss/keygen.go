@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
-	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
+	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 )
 
 // KeygenRounds is the number of keygen rounds reported in progress.
@@ -14,6 +14,7 @@ const KeygenRounds = 3
 // KeygenConfig describes this node's part in a distributed keygen.
 type KeygenConfig struct {
 	SessionID []byte
+	Cluster   string // binds the session nonce
 	Self      string
 	KeyID     string
 	Threshold int      // t: any t+1 parties sign
@@ -24,6 +25,12 @@ type KeygenConfig struct {
 
 // NewKeygen prepares a keygen session (generation 0 of the key).
 func NewKeygen(cfg KeygenConfig) (*Session, error) {
+	if err := requireConstantTime("keygen " + cfg.KeyID); err != nil {
+		return nil, err
+	}
+	if cfg.Cluster == "" || len(cfg.SessionID) == 0 {
+		return nil, fmt.Errorf("keygen %s: %w: cluster and session ID bind the session nonce", cfg.KeyID, ErrBadSpec)
+	}
 	if cfg.Threshold < 1 || cfg.Threshold+1 > len(cfg.Nodes) {
 		return nil, fmt.Errorf("keygen %s: %w: threshold %d with %d parties", cfg.KeyID, ErrBadSpec, cfg.Threshold, len(cfg.Nodes))
 	}
@@ -42,6 +49,7 @@ func NewKeygen(cfg KeygenConfig) (*Session, error) {
 	s := newSession(cfg.SessionID, cfg.Self, KeygenRounds, cfg.Log)
 	s.addCommittee(ps)
 	params := tsslib.NewParameters(tsslib.S256(), tsslib.NewPeerContext(ps.sorted), me, len(ps.sorted), cfg.Threshold)
+	params.SetSessionNonce(KeygenNonce(cfg.Cluster, cfg.KeyID, cfg.SessionID, cfg.Threshold, cfg.Nodes))
 	end := make(chan *keygen.LocalPartySaveData, 1)
 	party := keygen.NewLocalParty(params, s.out, end, *cfg.PreParams)
 	key := keyHex(me.Key)

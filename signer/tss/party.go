@@ -8,7 +8,7 @@ import (
 	"math/big"
 	"sort"
 
-	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 )
 
 // Party is one node's seat in a committee: the node ID and its tss-lib

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
-	"github.com/bnb-chain/tss-lib/v2/ecdsa/resharing"
-	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/resharing"
+	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 )
 
 // ReshareRounds is the number of resharing rounds reported in progress.
@@ -16,6 +16,7 @@ const ReshareRounds = 4
 // (old committee) to g+1 (new committee). A node may sit in both.
 type ReshareConfig struct {
 	SessionID     []byte
+	Cluster       string // binds the session nonce
 	Self          string
 	KeyID         string
 	OldGeneration uint32
@@ -33,6 +34,12 @@ type ReshareConfig struct {
 func NewReshare(cfg ReshareConfig) (*Session, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("reshare %s: %w: %s", cfg.KeyID, ErrBadSpec, fmt.Sprintf(format, a...))
+	}
+	if err := requireConstantTime("reshare " + cfg.KeyID); err != nil {
+		return nil, err
+	}
+	if cfg.Cluster == "" || len(cfg.SessionID) == 0 {
+		return nil, bad("cluster and session ID bind the session nonce")
 	}
 	if len(cfg.OldSigners) < cfg.OldThreshold+1 {
 		return nil, bad("%d old parties, threshold needs %d", len(cfg.OldSigners), cfg.OldThreshold+1)
@@ -69,12 +76,16 @@ func NewReshare(cfg ReshareConfig) (*Session, error) {
 	ec := tsslib.S256()
 	oldCtx, newCtx := tsslib.NewPeerContext(oldSet.sorted), tsslib.NewPeerContext(newSet.sorted)
 	nOld, nNew := len(oldSet.sorted), len(newSet.sorted)
+	// tss-lib checks the nonce through the old parties' SSIDs: new parties
+	// adopt the old committee's SSID and check they all sent the same.
+	nonce := ReshareNonce(cfg.Cluster, cfg.KeyID, cfg.OldGeneration, cfg.SessionID, cfg.OldThreshold, cfg.OldSigners, cfg.NewThreshold, cfg.NewNodes)
 	var newKey string
 	if isNew {
 		if cfg.PreParams == nil || !cfg.PreParams.ValidateWithProof() {
 			return nil, fmt.Errorf("reshare %s: %w", cfg.KeyID, ErrBadPreParams)
 		}
 		params := tsslib.NewReSharingParameters(ec, oldCtx, newCtx, meNew, nOld, cfg.OldThreshold, nNew, cfg.NewThreshold)
+		params.SetSessionNonce(nonce)
 		save := keygen.NewLocalPartySaveData(nNew)
 		save.LocalPreParams = *cfg.PreParams
 		end := make(chan *keygen.LocalPartySaveData, 1)
@@ -91,6 +102,7 @@ func NewReshare(cfg ReshareConfig) (*Session, error) {
 			return nil, fmt.Errorf("reshare %s: %w", cfg.KeyID, err)
 		}
 		params := tsslib.NewReSharingParameters(ec, oldCtx, newCtx, meOld, nOld, cfg.OldThreshold, nNew, cfg.NewThreshold)
+		params.SetSessionNonce(nonce)
 		end := make(chan *keygen.LocalPartySaveData, 1)
 		k := keyHex(meOld.Key)
 		s.local[k] = resharing.NewLocalParty(params, cfg.Share.Data, s.out, end)

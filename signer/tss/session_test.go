@@ -41,7 +41,7 @@ func keygenInProcess(t *testing.T, pps []*PreParams, id string, nodes []string, 
 	net := newMemNet()
 	sid := []byte("keygen-" + id)
 	for i, n := range nodes {
-		s, err := NewKeygen(KeygenConfig{SessionID: sid, Self: n, KeyID: id, Threshold: threshold, Nodes: nodes, PreParams: pps[i], Log: discard})
+		s, err := NewKeygen(KeygenConfig{SessionID: sid, Cluster: "test", Self: n, KeyID: id, Threshold: threshold, Nodes: nodes, PreParams: pps[i], Log: discard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func signSessions(t *testing.T, k key, signers []string, path []uint32, digest [
 	t.Helper()
 	net := newMemNet()
 	for _, n := range signers {
-		s, err := NewSign(SignConfig{SessionID: []byte("sign"), Self: n, KeyID: k.id, Generation: k.gen, Threshold: k.threshold,
+		s, err := NewSign(SignConfig{SessionID: []byte("sign"), Cluster: "test", Self: n, KeyID: k.id, Generation: k.gen, Threshold: k.threshold,
 			Committee: k.committee, Signers: signers, Share: copyShare(t, k.shares[n]), ChainCode: ChainCode(k.pub), Path: path, Digest: digest, Log: discard})
 		if err != nil {
 			t.Fatalf("new sign on %s: %v", n, err)
@@ -130,7 +130,7 @@ func TestKeyLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("fail/one signer", func(t *testing.T) {
-		_, err := NewSign(SignConfig{SessionID: []byte("x"), Self: "n1", KeyID: k.id, Threshold: 1, Committee: nodes,
+		_, err := NewSign(SignConfig{SessionID: []byte("x"), Cluster: "test", Self: "n1", KeyID: k.id, Threshold: 1, Committee: nodes,
 			Signers: []string{"n1"}, Share: copyShare(t, k.shares["n1"]), ChainCode: ChainCode(k.pub)})
 		if err == nil {
 			t.Fatal("a single node started a signing session")
@@ -139,7 +139,7 @@ func TestKeyLifecycle(t *testing.T) {
 	t.Run("fail/committee names a party the share was never dealt to", func(t *testing.T) {
 		// a ledger record that disagrees with the share (say, after a bad
 		// restore) must be refused, not make tss-lib panic
-		_, err := NewSign(SignConfig{SessionID: []byte("x"), Self: "n1", KeyID: k.id, Threshold: 1, Committee: append(nodes, "n4"),
+		_, err := NewSign(SignConfig{SessionID: []byte("x"), Cluster: "test", Self: "n1", KeyID: k.id, Threshold: 1, Committee: append(nodes, "n4"),
 			Signers: []string{"n1", "n4"}, Share: copyShare(t, k.shares["n1"]), ChainCode: ChainCode(k.pub)})
 		if !errors.Is(err, ErrBadShare) {
 			t.Fatalf("got %v, want ErrBadShare", err)
@@ -169,7 +169,7 @@ func TestKeyLifecycle(t *testing.T) {
 	sid := []byte("reshare")
 	participants := []string{"n1", "n2", "n3", "n4"}
 	for i, n := range participants {
-		cfg := ReshareConfig{SessionID: sid, Self: n, KeyID: k.id, OldGeneration: 0, OldThreshold: 1, OldCommittee: nodes,
+		cfg := ReshareConfig{SessionID: sid, Cluster: "test", Self: n, KeyID: k.id, OldGeneration: 0, OldThreshold: 1, OldCommittee: nodes,
 			OldSigners: []string{"n1", "n2"}, NewNodes: newNodes, NewThreshold: 2, Log: discard}
 		if n == "n1" || n == "n2" {
 			cfg.Share = copyShare(t, k.shares[n])
@@ -208,18 +208,20 @@ func TestKeyLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("fail/new threshold needs three", func(t *testing.T) {
-		_, err := NewSign(SignConfig{SessionID: []byte("x"), Self: "n2", KeyID: k.id, Generation: 1, Threshold: 2, Committee: newNodes,
+		_, err := NewSign(SignConfig{SessionID: []byte("x"), Cluster: "test", Self: "n2", KeyID: k.id, Generation: 1, Threshold: 2, Committee: newNodes,
 			Signers: []string{"n2", "n3"}, Share: copyShare(t, k2.shares["n2"]), ChainCode: ChainCode(k.pub)})
 		if err == nil {
 			t.Fatal("two parties started a 3-of-3 signature")
 		}
 	})
 	t.Run("fail/old share does not fit the new generation", func(t *testing.T) {
-		_, err := NewSign(SignConfig{SessionID: []byte("x"), Self: "n2", KeyID: k.id, Generation: 1, Threshold: 2, Committee: newNodes,
+		_, err := NewSign(SignConfig{SessionID: []byte("x"), Cluster: "test", Self: "n2", KeyID: k.id, Generation: 1, Threshold: 2, Committee: newNodes,
 			Signers: newNodes, Share: copyShare(t, k.shares["n2"]), ChainCode: ChainCode(k.pub)})
 		if err == nil {
 			t.Fatal("an old-generation share joined a new-generation session")
 		}
 	})
 	t.Run("faults", func(t *testing.T) { testFaults(t, k) })
+	t.Run("fail/a party on another session nonce", func(t *testing.T) { testNonceMismatch(t, k) })
+	t.Run("fail/variable-time arithmetic", func(t *testing.T) { testVariableTimeRefused(t, k) })
 }

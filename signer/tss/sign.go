@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"math/big"
 
-	"github.com/bnb-chain/tss-lib/v2/common"
-	"github.com/bnb-chain/tss-lib/v2/crypto"
-	"github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
-	"github.com/bnb-chain/tss-lib/v2/ecdsa/signing"
-	tsslib "github.com/bnb-chain/tss-lib/v2/tss"
+	"github.com/bnb-chain/tss-lib/v3/common"
+	"github.com/bnb-chain/tss-lib/v3/crypto"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/signing"
+	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 )
 
 // SignRounds is the number of signing rounds reported in progress.
@@ -19,6 +19,7 @@ const SignRounds = 9
 // SignConfig describes this node's part in a signing session.
 type SignConfig struct {
 	SessionID  []byte
+	Cluster    string // binds the session nonce
 	Self       string
 	KeyID      string
 	Generation uint32
@@ -37,6 +38,12 @@ type SignConfig struct {
 
 // NewSign prepares a signing session.
 func NewSign(cfg SignConfig) (*Session, error) {
+	if err := requireConstantTime("sign with " + cfg.KeyID); err != nil {
+		return nil, err
+	}
+	if cfg.Cluster == "" || len(cfg.SessionID) == 0 {
+		return nil, fmt.Errorf("sign with %s: %w: cluster and session ID bind the session nonce", cfg.KeyID, ErrBadSpec)
+	}
 	if len(cfg.Signers) < cfg.Threshold+1 {
 		return nil, fmt.Errorf("sign with %s: %w: %d signers, threshold needs %d", cfg.KeyID, ErrBadSpec, len(cfg.Signers), cfg.Threshold+1)
 	}
@@ -86,6 +93,7 @@ func NewSign(cfg SignConfig) (*Session, error) {
 	s := newSession(cfg.SessionID, cfg.Self, SignRounds, cfg.Log)
 	s.addCommittee(ps)
 	params := tsslib.NewParameters(ec, tsslib.NewPeerContext(ps.sorted), me, len(ps.sorted), cfg.Threshold)
+	params.SetSessionNonce(SignNonce(cfg.Cluster, cfg.KeyID, cfg.Generation, cfg.SessionID, cfg.Digest, cfg.Signers, cfg.Path))
 	end := make(chan *common.SignatureData, 1)
 	msg := new(big.Int).SetBytes(cfg.Digest[:])
 	party := signing.NewLocalPartyWithKDD(msg, params, data, kdd, s.out, end, len(cfg.Digest))

@@ -69,6 +69,20 @@ func TestCluster(t *testing.T) {
 		if !strings.Contains(out, "key hot-1  generation 0  2-of-3") || !strings.Contains(out, hex.EncodeToString(key.PublicKey)) {
 			t.Fatalf("coffer keys:\n%s", out)
 		}
+		// every started node runs tss-lib v3 with constant-time arithmetic on
+		out = runCoffer(t, "--cluster", c.Layout.Dir, "status", "--json")
+		for _, n := range all {
+			want := `{"node":"` + n + `",`
+			line := ""
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, want) {
+					line = l
+				}
+			}
+			if !strings.Contains(line, `"tss_constant_time":true`) || !strings.Contains(line, `"tss_library":"github.com/bnb-chain/tss-lib/v3 v3.0.0"`) {
+				t.Fatalf("coffer status of %s does not show tss-lib v3.0.0 with constant-time on:\n%s", n, out)
+			}
+		}
 		out = runCoffer(t, "--cluster", c.Layout.Dir, "selftest", "--key", "hot-1", "--parties", "node3,node1", "--path", "m/0/1")
 		if !strings.Contains(out, "verified   true") {
 			t.Fatalf("coffer selftest:\n%s", out)

@@ -63,7 +63,7 @@ func generate(dir string) error {
 	}
 	net := newMemNet()
 	for i, n := range f.Committee {
-		s, err := ctss.NewKeygen(ctss.KeygenConfig{SessionID: []byte("migration-keygen"), Self: n, KeyID: f.KeyID,
+		s, err := ctss.NewKeygen(ctss.KeygenConfig{SessionID: []byte("migration-keygen"), Cluster: f.Cluster, Self: n, KeyID: f.KeyID,
 			Threshold: f.Threshold, Nodes: f.Committee, PreParams: pps[i], Log: quiet()})
 		if err != nil {
 			return err

@@ -50,7 +50,7 @@ func sign(t *testing.T, f *fixture, gen uint32, committee []string, shares map[s
 	net := newMemNet()
 	for _, n := range signers {
 		s, err := ctss.NewSign(ctss.SignConfig{
-			SessionID: []byte(fmt.Sprintf("migration-sign-%v-%x", signers, digest[:4])), Self: n, KeyID: f.KeyID,
+			SessionID: []byte(fmt.Sprintf("migration-sign-%v-%x", signers, digest[:4])), Cluster: f.Cluster, Self: n, KeyID: f.KeyID,
 			Generation: gen, Threshold: f.Threshold, Committee: committee, Signers: signers,
 			Share: shares[n], KeepShare: true, ChainCode: ctss.ChainCode(f.PublicKey), Path: path,
 			Digest: digest, Log: quiet(),
@@ -130,7 +130,7 @@ func TestSealedShareReshares(t *testing.T) {
 		net := newMemNet()
 		for _, n := range []string{"node1", "node2", "node3", "node4"} {
 			cfg := ctss.ReshareConfig{
-				SessionID: []byte("migration-reshare"), Self: n, KeyID: f.KeyID, OldGeneration: f.Generation,
+				SessionID: []byte("migration-reshare"), Cluster: f.Cluster, Self: n, KeyID: f.KeyID, OldGeneration: f.Generation,
 				OldThreshold: f.Threshold, OldCommittee: f.Committee, OldSigners: oldSigners,
 				NewNodes: newNodes, NewThreshold: 1, Log: quiet(),
 			}
