@@ -3,6 +3,7 @@ package signer
 import (
 	"context"
 	"errors"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -44,12 +45,32 @@ func (a *transferAPI) Get(ctx context.Context, req *transferpb.GetRequest) (*tra
 	if err != nil {
 		return nil, err
 	}
-	t, err := a.n.store.Transfer(req.RequestId)
-	if err != nil || id.Role == pki.RoleWithdrawal && t.Initiator != id.Name {
-		return nil, status.Errorf(codes.NotFound, "no request %q", req.RequestId)
+	if req.WaitMs > maxGetWaitMs {
+		return nil, status.Errorf(codes.InvalidArgument, "wait_ms %d is over %d", req.WaitMs, maxGetWaitMs)
 	}
-	return a.n.view(t), nil
+	deadline := time.NewTimer(time.Duration(req.WaitMs) * time.Millisecond)
+	defer deadline.Stop()
+	for {
+		changed := a.n.store.Changed()
+		t, err := a.n.store.Transfer(req.RequestId)
+		if err != nil || id.Role == pki.RoleWithdrawal && t.Initiator != id.Name {
+			return nil, status.Errorf(codes.NotFound, "no request %q", req.RequestId)
+		}
+		if req.WaitMs == 0 || t.State.Final() || t.State == ledger.StateFailed {
+			return a.n.view(t), nil
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return a.n.view(t), nil
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+	}
 }
+
+// maxGetWaitMs bounds how long one Get may wait for a request to finish.
+const maxGetWaitMs = 30000
 
 // List implements transferpb.TransfersServer.
 func (a *transferAPI) List(ctx context.Context, req *transferpb.ListRequest) (*transferpb.ListResponse, error) {

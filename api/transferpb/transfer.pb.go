@@ -383,8 +383,11 @@ func (x *SubmitRequest) GetIntent() *Intent {
 }
 
 type GetRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// wait_ms > 0: wait up to this long (at most 30000) for the request to
+	// reach signed, denied, expired or failed, then answer with its state then.
+	WaitMs        uint32 `protobuf:"varint,2,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -424,6 +427,13 @@ func (x *GetRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *GetRequest) GetWaitMs() uint32 {
+	if x != nil {
+		return x.WaitMs
+	}
+	return 0
 }
 
 type ListRequest struct {
@@ -1019,11 +1029,12 @@ const file_transfer_proto_rawDesc = "" +
 	"\x18max_priority_fee_per_gas\x18\x04 \x01(\tR\x14maxPriorityFeePerGas\x12\x17\n" +
 	"\amax_fee\x18\x05 \x01(\tR\x06maxFee\"C\n" +
 	"\rSubmitRequest\x122\n" +
-	"\x06intent\x18\x01 \x01(\v2\x1a.coffer.transfer.v1.IntentR\x06intent\"+\n" +
+	"\x06intent\x18\x01 \x01(\v2\x1a.coffer.transfer.v1.IntentR\x06intent\"D\n" +
 	"\n" +
 	"GetRequest\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tR\trequestId\"9\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x17\n" +
+	"\await_ms\x18\x02 \x01(\rR\x06waitMs\"9\n" +
 	"\vListRequest\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\"J\n" +

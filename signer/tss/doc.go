@@ -1,4 +1,4 @@
-// Package tss adapts bnb-chain/tss-lib v2 (GG18 ECDSA on secp256k1) to
+// Package tss adapts bnb-chain/tss-lib v3 (GG18/GG20 ECDSA on secp256k1) to
 // Coffer's sessions: distributed keygen, signing with any t+1 parties
 // (optionally on a non-hardened child key), and resharing to a new
 // committee or threshold with the public key unchanged.
@@ -18,6 +18,11 @@
 //     recover).
 //   - The plaintext share lives in memory for the session only; Share.Zero
 //     overwrites its secret integers when the session ends.
+//   - tss-lib's constant-time arithmetic is switched on when this package
+//     is loaded, and no session starts while it is off (ErrVariableTime).
+//   - Every session sets a tss-lib session nonce that each party derives
+//     itself (nonce.go), never one a peer chose: a party on another nonce
+//     fails the others' proof checks and is named.
 //   - Hardened derivation is refused: a threshold key has no private
 //     parent key to derive hardened children from.
 package tss

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-func copyShare(t *testing.T, sh *Share) *Share {
+func copyShare(t testing.TB, sh *Share) *Share {
 	t.Helper()
 	b, err := MarshalShare(sh)
 	if err != nil {
@@ -36,7 +36,7 @@ type key struct {
 	pub       []byte
 }
 
-func keygenInProcess(t *testing.T, pps []*PreParams, id string, nodes []string, threshold int) key {
+func keygenInProcess(t testing.TB, pps []*PreParams, id string, nodes []string, threshold int) key {
 	t.Helper()
 	net := newMemNet()
 	sid := []byte("keygen-" + id)
@@ -67,7 +67,7 @@ func keygenInProcess(t *testing.T, pps []*PreParams, id string, nodes []string, 
 	return k
 }
 
-func signSessions(t *testing.T, k key, signers []string, path []uint32, digest [32]byte) *memNet {
+func signSessions(t testing.TB, k key, signers []string, path []uint32, digest [32]byte) *memNet {
 	t.Helper()
 	net := newMemNet()
 	for _, n := range signers {
