@@ -33,6 +33,10 @@ var transferBuckets = [][]byte{bucketTransfers, bucketByTime, bucketReservations
 // ledgerTx is the state machine's view of one bbolt transaction.
 type ledgerTx struct {
 	transfers, byTime, reservations, spends, commands *bolt.Bucket
+	// repl is set when the command comes from the replicated log: the
+	// proposer's authority over the transfer is then checked, and spend
+	// changes are tracked for reservations' limit checks.
+	repl *replCtx
 }
 
 // openLedgerTx binds the transfer buckets of tx. Open creates them; a

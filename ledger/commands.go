@@ -52,53 +52,76 @@ func (s *Store) Apply(cmd Command) (Transfer, error) {
 	if err := cmd.check(); err != nil {
 		return Transfer{}, fmt.Errorf("apply %s to transfer %q: %w", cmd.Kind, cmd.ID, err)
 	}
-	var (
-		out     Transfer
-		seq     uint64
-		changed bool
-	)
+	var r applied
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		l, err := openLedgerTx(tx)
-		if err != nil {
-			return err
-		}
-		var t Transfer
-		switch cmd.Kind {
-		case CmdSubmit:
-			t, changed, err = l.submit(cmd)
-		case CmdApprove:
-			t, changed, err = l.approve(cmd)
-		case CmdSetState:
-			t, changed, err = l.setState(cmd)
-		case CmdReserve:
-			t, changed, err = l.reserve(cmd)
-		case CmdRelease:
-			t, changed, err = l.release(cmd)
-		case CmdComplete:
-			t, changed, err = l.complete(cmd)
-		}
-		if err != nil {
-			return err
-		}
-		if changed {
-			if err := l.putTransfer(t); err != nil {
-				return err
-			}
-			if seq, err = l.appendCommand(cmd); err != nil {
-				return err
-			}
-		}
-		out, err = l.mustTransfer(cmd.ID)
+		var err error
+		r, err = applyTx(tx, cmd, nil)
 		return err
 	})
 	if err != nil {
 		return Transfer{}, fmt.Errorf("apply %s to transfer %q: %w", cmd.Kind, cmd.ID, err)
 	}
-	if changed {
-		s.log.Debug("transfer command applied", "seq", seq, "kind", string(cmd.Kind), "transfer", out.ID,
-			"state", string(out.State), "proposer", cmd.Node)
+	s.logApplied(cmd, r)
+	return r.out, nil
+}
+
+// applied is what one command did inside a transaction.
+type applied struct {
+	out     Transfer
+	seq     uint64
+	changed bool
+}
+
+// applyTx applies a checked, normalized command inside tx. An error leaves
+// tx to be rolled back by the caller.
+func applyTx(tx *bolt.Tx, cmd Command, repl *replCtx) (applied, error) {
+	l, err := openLedgerTx(tx)
+	if err != nil {
+		return applied{}, err
 	}
-	return out, nil
+	l.repl = repl
+	if err := l.authorize(cmd); err != nil {
+		return applied{}, err
+	}
+	var (
+		t Transfer
+		r applied
+	)
+	switch cmd.Kind {
+	case CmdSubmit:
+		t, r.changed, err = l.submit(cmd)
+	case CmdApprove:
+		t, r.changed, err = l.approve(cmd)
+	case CmdSetState:
+		t, r.changed, err = l.setState(cmd)
+	case CmdReserve:
+		t, r.changed, err = l.reserve(cmd)
+	case CmdRelease:
+		t, r.changed, err = l.release(cmd)
+	case CmdComplete:
+		t, r.changed, err = l.complete(cmd)
+	}
+	if err != nil {
+		return applied{}, err
+	}
+	if r.changed {
+		if err := l.putTransfer(t); err != nil {
+			return applied{}, err
+		}
+		if r.seq, err = l.appendCommand(cmd); err != nil {
+			return applied{}, err
+		}
+	}
+	r.out, err = l.mustTransfer(cmd.ID)
+	return r, err
+}
+
+func (s *Store) logApplied(cmd Command, r applied) {
+	if r.changed {
+		s.notify()
+		s.log.Debug("transfer command applied", "seq", r.seq, "kind", string(cmd.Kind), "transfer", r.out.ID,
+			"state", string(r.out.State), "proposer", cmd.Node)
+	}
 }
 
 // normalized returns a copy of c with every time in UTC (no monotonic

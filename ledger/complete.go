@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"fmt"
+	"slices"
 )
 
 // complete stores the signed transaction of the session holding the
@@ -24,6 +25,9 @@ func (l *ledgerTx) complete(cmd Command) (Transfer, bool, error) {
 	}
 	if err := ownReservation(t, res.Session); err != nil {
 		return Transfer{}, false, err
+	}
+	if hs := t.Reservation.Holders; len(hs) > 0 && !slices.Contains(hs, cmd.Node) {
+		return Transfer{}, false, fmt.Errorf("%w: %s holds no part of the session's reservation", ErrConflict, cmd.Node)
 	}
 	t.State, t.Result, t.UpdatedAt = StateSigned, &res, cmd.At
 	return t, true, nil

@@ -77,7 +77,12 @@ func (s *Store) Transfers(f TransferFilter) ([]Transfer, error) {
 // (signing or signed, or denied or expired while signing) with At at or
 // after since, oldest first (then by transfer ID), for policy limit
 // windows. A released reservation's spend is gone.
-func (s *Store) Spends(since time.Time) ([]Spend, error) {
+func (s *Store) Spends(since time.Time) ([]Spend, error) { return s.SpendsExcept(since, "") }
+
+// SpendsExcept is Spends without the spend of transfer except (a decision
+// about a transfer counts the others' spends, not its own). Its cost grows
+// with the spends at or after since, not with the history before it.
+func (s *Store) SpendsExcept(since time.Time, except string) ([]Spend, error) {
 	var out []Spend
 	err := s.db.View(func(tx *bolt.Tx) error {
 		l, err := openLedgerTx(tx)
@@ -86,6 +91,9 @@ func (s *Store) Spends(since time.Time) ([]Spend, error) {
 		}
 		c := l.spends.Cursor()
 		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, timeBits(since))); k != nil; k, v = c.Next() {
+			if except != "" && len(k) > 8 && string(k[8:]) == except {
+				continue
+			}
 			var sp Spend
 			if err := json.Unmarshal(v, &sp); err != nil {
 				return fmt.Errorf("decode spend %x: %w: %v", k, ErrCorrupt, err)

@@ -74,19 +74,23 @@ func TestSpends(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name  string
-		since time.Time
-		want  []time.Time
+		name   string
+		since  time.Time
+		except string
+		want   []time.Time
 	}{
-		{"ok/all", time.Time{}, []time.Time{at(100), at(300)}},
-		{"ok/window start is inclusive", at(100), []time.Time{at(100), at(300)}},
-		{"ok/window excludes older", at(101), []time.Time{at(300)}},
-		{"ok/empty window", at(301), nil},
-		{"ok/far future", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), nil},
+		{"ok/all", time.Time{}, "", []time.Time{at(100), at(300)}},
+		{"ok/window start is inclusive", at(100), "", []time.Time{at(100), at(300)}},
+		{"ok/window excludes older", at(101), "", []time.Time{at(300)}},
+		{"ok/empty window", at(301), "", nil},
+		{"ok/far future", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), "", nil},
+		{"ok/without the transfer decided on", time.Time{}, "t3", []time.Time{at(100)}},
+		{"ok/except names no spend", time.Time{}, "t2", []time.Time{at(100), at(300)}},
+		{"ok/except is an exact ID, not a prefix", time.Time{}, "t", []time.Time{at(100), at(300)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.Spends(tc.since)
+			got, err := s.SpendsExcept(tc.since, tc.except)
 			if err != nil {
 				t.Fatal(err)
 			}

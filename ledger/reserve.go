@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // reserve takes a ready (or failed, for a retry) transfer into signing for
@@ -18,11 +19,22 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 		return Transfer{}, false, err
 	}
 	r := *cmd.Reservation
+	r.Holders = nil
 	switch {
 	case t.State == StateSigning && t.Reservation == nil:
 		return Transfer{}, false, fmt.Errorf("%w: transfer %s is signing without a reservation", ErrCorrupt, t.ID)
 	case t.State == StateSigning && sameHolds(t.Reservation, &r):
-		return t, false, nil
+		// another signer of the same session joins the reservation
+		if slices.Contains(t.Reservation.Holders, cmd.Node) || len(t.Reservation.Holders) == 0 {
+			return t, false, nil
+		}
+		if err := l.limitsUnchanged(t.ID, r.BasedOn); err != nil {
+			return Transfer{}, false, err
+		}
+		held := *t.Reservation
+		held.Holders = insertSorted(held.Holders, cmd.Node)
+		t.Reservation, t.UpdatedAt = &held, cmd.At
+		return t, true, nil
 	case t.State == StateSigning:
 		return Transfer{}, false, fmt.Errorf("%w: transfer is already reserved by session %x", ErrConflict, t.Reservation.Session)
 	case t.State.Final():
@@ -39,6 +51,9 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 		return Transfer{}, false, invalid("an eth reservation pins a nonce and no outpoints")
 	case r.Spend.Source != t.Source || r.Spend.To != t.To || r.Spend.Asset != t.Asset || r.Spend.Amount != t.Amount:
 		return Transfer{}, false, invalid("spend does not match the transfer's source, destination, asset and amount")
+	}
+	if err := l.limitsUnchanged(t.ID, r.BasedOn); err != nil {
+		return Transfer{}, false, err
 	}
 	for _, k := range holdKeys(&r) {
 		holder := l.reservations.Get(k)
@@ -63,13 +78,19 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 	if err := l.spends.Put(spendKey(r.Spend.At, t.ID), spend); err != nil {
 		return Transfer{}, false, fmt.Errorf("index spend: %w", err)
 	}
+	if err := l.spendChanged(t.ID); err != nil {
+		return Transfer{}, false, err
+	}
+	r.Holders = []string{cmd.Node}
 	t.State, t.Reservation, t.Attempts, t.UpdatedAt = StateSigning, &r, t.Attempts+1, cmd.At
 	return t, true, nil
 }
 
-// release ends a failed session: only the session holding the reservation
-// may release it. Its outpoints or nonce become free, its spend stops
-// counting, and the transfer is failed (retryable) with the reason.
+// release ends a failed session for the proposing node: only a holder of
+// the session's reservation may release its own hold. While another holder
+// keeps it, the reservation stands and its spend counts; when the last
+// hold goes, its outpoints or nonce become free, its spend stops counting,
+// and the transfer is failed (retryable) with the reason.
 func (l *ledgerTx) release(cmd Command) (Transfer, bool, error) {
 	t, err := l.mustTransfer(cmd.ID)
 	if err != nil {
@@ -77,6 +98,17 @@ func (l *ledgerTx) release(cmd Command) (Transfer, bool, error) {
 	}
 	if err := ownReservation(t, cmd.Reservation.Session); err != nil {
 		return Transfer{}, false, err
+	}
+	if hs := t.Reservation.Holders; len(hs) > 0 {
+		if !slices.Contains(hs, cmd.Node) {
+			return Transfer{}, false, fmt.Errorf("%w: %s holds no part of the reservation", ErrConflict, cmd.Node)
+		}
+		if len(hs) > 1 {
+			held := *t.Reservation
+			held.Holders = slices.DeleteFunc(slices.Clone(hs), func(n string) bool { return n == cmd.Node })
+			t.Reservation, t.UpdatedAt = &held, cmd.At
+			return t, true, nil
+		}
 	}
 	for _, k := range holdKeys(t.Reservation) {
 		if holder := l.reservations.Get(k); string(holder) != t.ID {
@@ -89,8 +121,17 @@ func (l *ledgerTx) release(cmd Command) (Transfer, bool, error) {
 	if err := l.spends.Delete(spendKey(t.Reservation.Spend.At, t.ID)); err != nil {
 		return Transfer{}, false, fmt.Errorf("unindex spend: %w", err)
 	}
+	if err := l.spendChanged(t.ID); err != nil {
+		return Transfer{}, false, err
+	}
 	t.State, t.Reason, t.Reservation, t.UpdatedAt = StateFailed, cmd.Reason, nil, cmd.At
 	return t, true, nil
+}
+
+func insertSorted(xs []string, x string) []string {
+	out := append(slices.Clone(xs), x)
+	slices.Sort(out)
+	return out
 }
 
 // ownReservation checks that t is signing under session.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,6 +21,10 @@ var (
 type Store struct {
 	db  *bolt.DB
 	log *slog.Logger
+
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced after each transfer change
+	verifier ApprovalVerifier
 }
 
 // Options tune Open.
@@ -45,7 +50,7 @@ func Open(path string, opts Options, logger *slog.Logger) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	s := &Store{db: db, log: logger.With("component", "ledger")}
+	s := &Store{db: db, log: logger.With("component", "ledger"), changed: make(chan struct{})}
 	if !opts.ReadOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
 			for _, b := range append([][]byte{bucketKeys, bucketPreParams, bucketMeta}, transferBuckets...) {
@@ -88,3 +93,19 @@ func (s *Store) Path() string { return s.db.Path() }
 // buckets in the node's file (audit). They must not touch the ledger's
 // buckets (keys, preparams, meta).
 func (s *Store) DB() *bolt.DB { return s.db }
+
+// Changed returns a channel that is closed the next time a command changes
+// a transfer: a waiter reads state, then waits on the channel it took
+// before reading, so it misses no change.
+func (s *Store) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+func (s *Store) notify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+}

@@ -88,6 +88,15 @@ type Reservation struct {
 	Outpoints []string  `json:"outpoints,omitempty"` // "txid:vout" (btc)
 	NonceKey  string    `json:"nonce_key,omitempty"` // "chain/address#nonce" (eth) or ""
 	Spend     Spend     `json:"spend"`
+	// Holders are the nodes that reserved it for the session, sorted. It
+	// stays reserved (and its spend counts) while any holder keeps it; a
+	// node releases only its own hold. Empty in records written before
+	// holders existed.
+	Holders []string `json:"holders,omitempty"`
+	// BasedOn is the log index the proposer evaluated the policy at
+	// (replicated ledgers): the reservation is refused when another
+	// transfer's spend changed after it, so limits stay exact.
+	BasedOn uint64 `json:"based_on,omitempty"`
 }
 
 // Spend is what a reserved or signed transfer counts against sliding-window

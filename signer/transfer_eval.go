@@ -10,13 +10,18 @@ import (
 
 // snapshot is the policy state as this node's ledger knows it: the
 // transfer's recorded approvals (each verified when it was recorded) and
-// every reserved or signed spend.
-func (n *Node) snapshot(t ledger.Transfer) (policy.State, error) {
-	spends, err := n.store.Spends(time.Time{})
-	if err != nil {
-		return policy.State{}, fmt.Errorf("read spends: %w", err)
-	}
+// the reserved or signed spends of other transfers inside the policy's
+// longest limit window (older ones can change no decision, and a decision
+// never reads them, however long the history).
+func (n *Node) snapshot(pv *policyView, t ledger.Transfer, now time.Time) (policy.State, error) {
 	var snap policy.Snapshot
+	var spends []ledger.Spend
+	if pv.window > 0 {
+		var err error
+		if spends, err = n.store.SpendsExcept(now.Add(-pv.window), t.ID); err != nil {
+			return policy.State{}, fmt.Errorf("read spends: %w", err)
+		}
+	}
 	for _, s := range spends {
 		amt, err := policy.ParseAmount(s.Amount)
 		if err != nil {
@@ -37,7 +42,7 @@ func (n *Node) snapshot(t ledger.Transfer) (policy.State, error) {
 // decide evaluates the policy for a built transfer on this node's state
 // and clock.
 func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time) (policy.Decision, error) {
-	st, err := n.snapshot(t)
+	st, err := n.snapshot(pv, t, now)
 	if err != nil {
 		return policy.Decision{}, err
 	}

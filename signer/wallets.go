@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cofferhq/coffer/chain/btc"
 	"github.com/cofferhq/coffer/chain/eth"
@@ -29,6 +30,9 @@ type policyView struct {
 	wallets map[string]walletInfo
 	byAddr  map[string]walletInfo // address (lowercase for eth) → wallet
 	assets  map[string]policy.Asset
+	// window is the longest limit window of any rule: spends older than
+	// now-window can change no decision, so a decision never reads them.
+	window time.Duration
 }
 
 func newPolicyView(p *policy.Policy) (*policyView, error) {
@@ -37,6 +41,11 @@ func newPolicyView(p *policy.Policy) (*policyView, error) {
 		byAddr: map[string]walletInfo{}, assets: map[string]policy.Asset{}}
 	for _, a := range doc.Assets {
 		v.assets[a.ID] = a
+	}
+	for _, r := range doc.Rules {
+		for _, l := range r.Limits {
+			v.window = max(v.window, l.Window.D())
+		}
 	}
 	for _, w := range doc.Wallets {
 		key, path, err := parseKeyRef(w.KeyID)
