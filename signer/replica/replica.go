@@ -297,15 +297,15 @@ func (r *Replica) WaitApplied(ctx context.Context, index uint64) error {
 
 // Status is this node's view of the cluster.
 type Status struct {
-	Node     string
-	State    string // Leader, Follower, Candidate, Shutdown
-	Leader   string
-	Term     uint64
-	Commit   uint64 // commit index known here
-	Last     uint64 // last log index here
-	Applied  uint64 // applied by the ledger here
-	Voters   []string
-	Broken   bool
+	Node    string
+	State   string // Leader, Follower, Candidate, Shutdown
+	Leader  string
+	Term    uint64
+	Commit  uint64 // commit index known here
+	Last    uint64 // last log index here
+	Applied uint64 // applied by the ledger here
+	Voters  []string
+	Broken  bool
 }
 
 // Status reports this node's raft state.
