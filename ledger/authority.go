@@ -25,6 +25,7 @@ type replCtx struct {
 	index    uint64
 	origin   Origin
 	verifier ApprovalVerifier
+	policies PolicyVerifier
 }
 
 // Origin is who proposed a log entry, authenticated by the caller (a

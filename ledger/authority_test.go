@@ -182,3 +182,67 @@ func TestReplicatedReplay(t *testing.T) {
 		t.Fatalf("ok/a fresh sequence: %v", err)
 	}
 }
+
+type fakePolicies struct{ accepted []string }
+
+func (f *fakePolicies) AcceptPolicy(v PolicyVersion) error {
+	if string(v.Document) != "good" {
+		return errors.New("no quorum")
+	}
+	f.accepted = append(f.accepted, v.Hash)
+	return nil
+}
+
+func TestReplicatedPoliciesAndKeys(t *testing.T) {
+	r := newReplicated(t)
+	pol := &fakePolicies{}
+	r.s.SetPolicyVerifier(pol)
+	policyCmd := func(doc, hash string) Command {
+		return Command{Kind: CmdPolicy, At: at(5), Node: "n2", ID: "policy:" + hash,
+			Policy: &PolicyVersion{Document: []byte(doc), Signatures: [][]byte{[]byte("s")}, Hash: hash}}
+	}
+	r.must(policyCmd("good", "h1"))
+	if _, err := r.apply(policyCmd("bad", "h2")); !errors.Is(err, ErrRefused) {
+		t.Fatalf("fail/a version the governance refuses: %v", err)
+	}
+	r.must(policyCmd("good", "h1")) // the same again: no change
+	if vs, _ := r.s.Policies(); len(vs) != 1 || vs[0].Hash != "h1" || !vs[0].At.Equal(at(5)) || len(pol.accepted) != 1 {
+		t.Fatalf("policies %+v accepted %v", vs, pol.accepted)
+	}
+	if _, err := r.s.Apply(policyCmd("good", "h3")); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("fail/a policy command on a local ledger: %v", err)
+	}
+
+	rec := KeyRecord{ID: "hot", PublicKey: make([]byte, 33), Threshold: 1, Generation: 0, CreatedAt: at(1),
+		Committee: []Member{{Node: "n1"}, {Node: "n2"}, {Node: "n3"}}, SealedShare: []byte("sealed by n1")}
+	keyCmd := func(node string, rec KeyRecord) Command {
+		return Command{Kind: CmdKey, At: at(6), Node: node, ID: "key:" + rec.ID, Key: &rec}
+	}
+	r.must(keyCmd("n1", rec))
+	outsider := rec
+	outsider.Committee = []Member{{Node: "n2"}, {Node: "n3"}}
+	if _, err := r.apply(keyCmd("n1", outsider)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("fail/a record of a committee the proposer is not in: %v", err)
+	}
+	next := rec
+	next.Generation, next.SealedShare = 1, []byte("gen 1 sealed by n1")
+	r.must(keyCmd("n1", next))
+	if _, err := r.apply(keyCmd("n1", rec)); !errors.Is(err, ErrConflict) {
+		t.Fatalf("fail/an older generation after a newer: %v", err)
+	}
+	if got, _ := r.s.ReplicatedKeys("n1"); len(got) != 1 || got[0].Generation != 1 {
+		t.Fatalf("replicated keys of n1: %+v", got)
+	}
+	if got, _ := r.s.ReplicatedKeys("n2"); len(got) != 0 {
+		t.Fatalf("n2 has records it never proposed: %+v", got)
+	}
+	if n, err := r.s.RecoverKeys("n1"); err != nil || n != 1 {
+		t.Fatalf("recover: %d %v", n, err)
+	}
+	if k, err := r.s.Key("hot"); err != nil || k.Generation != 1 || string(k.SealedShare) != "gen 1 sealed by n1" {
+		t.Fatalf("recovered key: %+v %v", k, err)
+	}
+	if n, _ := r.s.RecoverKeys("n1"); n != 0 {
+		t.Fatal("recover wrote a record the registry already has")
+	}
+}

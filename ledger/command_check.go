@@ -16,6 +16,8 @@ var commandFields = map[CommandKind]struct{ required, optional []string }{
 	CmdReserve:  {required: []string{"reservation"}},
 	CmdRelease:  {required: []string{"reservation", "reason"}},
 	CmdComplete: {required: []string{"result"}},
+	CmdPolicy:   {required: []string{"policy"}},
+	CmdKey:      {required: []string{"key"}},
 }
 
 // check validates everything about c that does not depend on the store.
@@ -40,6 +42,7 @@ func (c Command) check() error {
 		{"submit", c.Submit != nil}, {"approval", c.Approval != nil}, {"state", c.State != ""},
 		{"reason", c.Reason != ""}, {"rule", c.Rule != ""}, {"not_before", !c.NotBefore.IsZero()},
 		{"reservation", c.Reservation != nil}, {"result", c.Result != nil},
+		{"policy", c.Policy != nil}, {"key", c.Key != nil},
 	}
 	for _, f := range present {
 		switch {
@@ -75,6 +78,20 @@ func (c Command) check() error {
 		}
 	case CmdComplete:
 		return c.Result.validate()
+	case CmdPolicy:
+		if c.ID != "policy:"+c.Policy.Hash || len(c.Policy.Document) == 0 || len(c.Policy.Document) > maxIntent || len(c.Policy.Signatures) > maxApprovals {
+			return invalid("a policy command is named policy:<hash> and carries a document of at most %d bytes", maxIntent)
+		}
+	case CmdKey:
+		if c.ID != "key:"+c.Key.ID {
+			return invalid("a key command is named key:<key ID>")
+		}
+		if err := c.Key.Validate(); err != nil {
+			return err
+		}
+		if _, ok := c.Key.Member(c.Node); !ok || len(c.Key.SealedShare) == 0 || len(c.Key.SealedShare) > maxIntent {
+			return invalid("a key command carries the proposer's own sealed share, and the proposer sits in the committee")
+		}
 	}
 	return nil
 }

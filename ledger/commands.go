@@ -18,6 +18,9 @@ const (
 	CmdReserve  CommandKind = "reserve"   // take outpoints/nonce and the spend for a session (ID, Reservation)
 	CmdRelease  CommandKind = "release"   // a session failed: free them (ID, Reservation.Session, Reason)
 	CmdComplete CommandKind = "complete"  // a session signed: store the result (ID, Result)
+	// Replicated ledgers only (ApplyIndexed):
+	CmdPolicy CommandKind = "policy" // a policy version the governance accepts (ID "policy:<hash>", Policy)
+	CmdKey    CommandKind = "key"    // the proposer's key record with its sealed share (ID "key:<key ID>", Key)
 )
 
 // Command is one change to transfer state. Every change is a command, and
@@ -36,6 +39,8 @@ type Command struct {
 	NotBefore   time.Time     `json:"not_before,omitzero"`
 	Reservation *Reservation  `json:"reservation,omitempty"`
 	Result      *Result       `json:"result,omitempty"`
+	Policy      *PolicyVersion `json:"policy,omitempty"`
+	Key         *KeyRecord     `json:"key,omitempty"`
 }
 
 // Apply validates cmd against the transfer it names, changes that
@@ -100,6 +105,22 @@ func applyTx(tx *bolt.Tx, cmd Command, repl *replCtx) (applied, error) {
 		t, r.changed, err = l.release(cmd)
 	case CmdComplete:
 		t, r.changed, err = l.complete(cmd)
+	case CmdPolicy, CmdKey:
+		if repl == nil {
+			return applied{}, invalid("a %s command is for replicated ledgers only", cmd.Kind)
+		}
+		if cmd.Kind == CmdPolicy {
+			r.changed, err = l.acceptPolicy(cmd)
+		} else {
+			r.changed, err = l.putKeyShare(cmd)
+		}
+		if err != nil {
+			return applied{}, err
+		}
+		if r.changed {
+			r.seq, err = l.appendCommand(cmd)
+		}
+		return r, err
 	}
 	if err != nil {
 		return applied{}, err

@@ -22,7 +22,7 @@ var ErrRefused = errors.New("ledger: command refused")
 // exactly these; node-local buckets (sealed key shares, the pre-parameter
 // pool, bookkeeping, the audit log) are never in one.
 var replicatedBuckets = [][]byte{bucketTransfers, bucketByTime, bucketReservations, bucketSpends, bucketCommands,
-	bucketPolicies, bucketSpendChanges, bucketOrigins}
+	bucketPolicies, bucketSpendChanges, bucketOrigins, bucketKeyShares}
 
 // SetApprovalVerifier sets the verifier of officer approvals applied from
 // the replicated log. Set it before the log is applied; without one, every
@@ -47,7 +47,7 @@ func (s *Store) ApplyIndexed(index uint64, origin Origin, cmd Command) (out Tran
 		return Transfer{}, false, fmt.Errorf("apply log entry: %w: index 0", ErrInvalid)
 	}
 	s.mu.Lock()
-	repl := &replCtx{index: index, origin: origin, verifier: s.verifier}
+	repl := &replCtx{index: index, origin: origin, verifier: s.verifier, policies: s.policies}
 	s.mu.Unlock()
 	cmd = cmd.normalized()
 	refusal := cmd.check()

@@ -25,6 +25,7 @@ type Store struct {
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced after each transfer change
 	verifier ApprovalVerifier
+	policies PolicyVerifier
 }
 
 // Options tune Open.
@@ -53,7 +54,7 @@ func Open(path string, opts Options, logger *slog.Logger) (*Store, error) {
 	s := &Store{db: db, log: logger.With("component", "ledger"), changed: make(chan struct{})}
 	if !opts.ReadOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, b := range append([][]byte{bucketKeys, bucketPreParams, bucketMeta}, transferBuckets...) {
+			for _, b := range append([][]byte{bucketKeys, bucketPreParams, bucketMeta}, replicatedBuckets...) {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
