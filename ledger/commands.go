@@ -27,18 +27,18 @@ const (
 // Store.Apply is the only writer of transfer state, so that the command log
 // can be replicated and replayed.
 type Command struct {
-	Kind        CommandKind   `json:"kind"`
-	At          time.Time     `json:"at"`   // time decided by the proposer; Apply never reads a clock
-	Node        string        `json:"node"` // proposer (for the log)
-	Submit      *Transfer     `json:"submit,omitempty"`
-	ID          string        `json:"id,omitempty"`
-	Approval    *Approval     `json:"approval,omitempty"`
-	State       TransferState `json:"state,omitempty"`
-	Reason      string        `json:"reason,omitempty"`
-	Rule        string        `json:"rule,omitempty"`
-	NotBefore   time.Time     `json:"not_before,omitzero"`
-	Reservation *Reservation  `json:"reservation,omitempty"`
-	Result      *Result       `json:"result,omitempty"`
+	Kind        CommandKind    `json:"kind"`
+	At          time.Time      `json:"at"`   // time decided by the proposer; Apply never reads a clock
+	Node        string         `json:"node"` // proposer (for the log)
+	Submit      *Transfer      `json:"submit,omitempty"`
+	ID          string         `json:"id,omitempty"`
+	Approval    *Approval      `json:"approval,omitempty"`
+	State       TransferState  `json:"state,omitempty"`
+	Reason      string         `json:"reason,omitempty"`
+	Rule        string         `json:"rule,omitempty"`
+	NotBefore   time.Time      `json:"not_before,omitzero"`
+	Reservation *Reservation   `json:"reservation,omitempty"`
+	Result      *Result        `json:"result,omitempty"`
 	Policy      *PolicyVersion `json:"policy,omitempty"`
 	Key         *KeyRecord     `json:"key,omitempty"`
 }
