@@ -212,14 +212,12 @@ func sessionStatus(err error) error {
 
 // SubmitPolicy implements operatorpb.OperatorServer.
 func (a *operatorAPI) SubmitPolicy(ctx context.Context, req *operatorpb.SubmitPolicyRequest) (*operatorpb.PolicyInfo, error) {
-	at := a.n.now().UTC()
-	if _, err := a.n.submitPolicy(ctx, req.Document, req.Signatures, at, false); err != nil {
+	if _, err := a.n.submitPolicy(ctx, req.Document, req.Signatures); err != nil {
 		if errors.Is(err, ErrPolicyRefused) {
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
-	a.n.propose(ctx, a.n.memberIDs(), proposal("policy", req, "", "", "", at))
 	return a.n.policyInfo(), nil
 }
 

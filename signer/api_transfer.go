@@ -25,12 +25,9 @@ func (a *transferAPI) Submit(ctx context.Context, req *transferpb.SubmitRequest)
 		return nil, err
 	}
 	at := a.n.now().UTC()
-	t, err := a.n.submitTransfer(ctx, req.GetIntent(), id.Name, id.Role, a.n.cfg.Node, at, false)
+	t, err := a.n.submitTransfer(ctx, req.GetIntent(), id.Name, id.Role, at)
 	if err != nil {
 		return nil, clientStatus(err)
-	}
-	if t.SubmittedAt.Equal(at) { // new here: relay it; every node checks it itself
-		a.n.propose(ctx, a.n.memberIDs(), proposal("submit", req, id.Name, id.Role, t.ID, at))
 	}
 	if t.Initiator != id.Name {
 		return nil, status.Error(codes.AlreadyExists, "request ID belongs to another client")
@@ -50,9 +47,12 @@ func (a *transferAPI) Get(ctx context.Context, req *transferpb.GetRequest) (*tra
 	}
 	deadline := time.NewTimer(time.Duration(req.WaitMs) * time.Millisecond)
 	defer deadline.Stop()
-	for {
+	for first := true; ; first = false {
 		changed := a.n.store.Changed()
 		t, err := a.n.store.Transfer(req.RequestId)
+		if first && errors.Is(err, ledger.ErrTransferNotFound) {
+			t, err = a.n.transfer(ctx, req.RequestId)
+		}
 		if err != nil || id.Role == pki.RoleWithdrawal && t.Initiator != id.Name {
 			return nil, status.Errorf(codes.NotFound, "no request %q", req.RequestId)
 		}
@@ -109,7 +109,6 @@ func (a *transferAPI) Decide(ctx context.Context, req *transferpb.DecideRequest)
 	if err != nil {
 		return nil, clientStatus(err)
 	}
-	a.n.propose(ctx, a.n.memberIDs(), proposal("decide", req, id.Name, id.Role, t.ID, at))
 	a.n.kick(t)
 	return a.n.view(t), nil
 }

@@ -28,6 +28,7 @@ type Config struct {
 	Listen  struct {
 		Peer string `yaml:"peer"`
 		API  string `yaml:"api"`
+		Raft string `yaml:"raft"`
 	} `yaml:"listen"`
 	TLS struct {
 		CA   string `yaml:"ca"`
@@ -36,7 +37,16 @@ type Config struct {
 	HSM   HSMConfig `yaml:"hsm"`
 	Store struct {
 		Path string `yaml:"path"`
+		// RaftDir holds the replicated log and its snapshots (default: the
+		// folder "raft" beside the store file).
+		RaftDir string `yaml:"raft_dir"`
 	} `yaml:"store"`
+	// Replication tunes the raft timing (defaults suit one machine or LAN).
+	Replication struct {
+		HeartbeatTimeout Duration `yaml:"heartbeat_timeout"`
+		CommitTimeout    Duration `yaml:"commit_timeout"`
+		SnapshotEvery    uint64   `yaml:"snapshot_every"`
+	} `yaml:"replication"`
 	PreParams struct {
 		PoolSize    int  `yaml:"pool_size"`
 		Generate    bool `yaml:"generate"`
@@ -139,6 +149,7 @@ type MemberConfig struct {
 	ID          string `yaml:"id"`
 	Peer        string `yaml:"peer"`
 	API         string `yaml:"api"`
+	Raft        string `yaml:"raft"`         // its raft listener (mutual TLS)
 	IdentityKey string `yaml:"identity_key"` // hex Ed25519 public key
 }
 
@@ -237,6 +248,10 @@ func (c *Config) resolve(dir string) {
 	abs(&c.TLS.CA)
 	abs(&c.TLS.Cert)
 	abs(&c.Store.Path)
+	abs(&c.Store.RaftDir)
+	if c.Store.RaftDir == "" && c.Store.Path != "" {
+		c.Store.RaftDir = filepath.Join(filepath.Dir(c.Store.Path), "raft")
+	}
 	c.HSM.resolve(abs)
 	abs(&c.Policy.File)
 	for i := range c.Policy.Signatures {
@@ -254,7 +269,7 @@ func (c *Config) Validate() error {
 	if c.Cluster == "" {
 		bad("cluster: required")
 	}
-	for name, addr := range map[string]string{"listen.peer": c.Listen.Peer, "listen.api": c.Listen.API} {
+	for name, addr := range map[string]string{"listen.peer": c.Listen.Peer, "listen.api": c.Listen.API, "listen.raft": c.Listen.Raft} {
 		if err := loopbackOrHost(addr); err != nil {
 			bad("%s: %v", name, err)
 		}
@@ -274,6 +289,10 @@ func (c *Config) Validate() error {
 	if c.PreParams.Concurrency < 1 || c.PreParams.Concurrency > 64 {
 		bad("preparams.concurrency: %d is outside 1..64", c.PreParams.Concurrency)
 	}
+	if c.Replication.HeartbeatTimeout < 0 || c.Replication.HeartbeatTimeout > Duration(time.Minute) ||
+		c.Replication.CommitTimeout < 0 || c.Replication.CommitTimeout > Duration(time.Second) {
+		bad("replication: heartbeat_timeout must be at most 1m and commit_timeout at most 1s")
+	}
 	if c.Sessions.Timeout <= 0 || c.Sessions.Timeout > c.Sessions.MaxTimeout {
 		bad("sessions.timeout: must be positive and at most sessions.max_timeout")
 	}
@@ -292,6 +311,12 @@ func (c *Config) Validate() error {
 		self = self || m.ID == c.Node
 		if _, err := net.ResolveTCPAddr("tcp", m.Peer); err != nil || m.Peer == "" {
 			bad("members[%d] (%s): peer address %q: invalid", i, m.ID, m.Peer)
+		}
+		if _, err := net.ResolveTCPAddr("tcp", m.Raft); err != nil || m.Raft == "" {
+			bad("members[%d] (%s): raft address %q: invalid", i, m.ID, m.Raft)
+		}
+		if m.ID == c.Node && m.Raft != c.Listen.Raft {
+			bad("members[%d] (%s): raft address %q differs from listen.raft %q", i, m.ID, m.Raft, c.Listen.Raft)
 		}
 		if k, err := hex.DecodeString(m.IdentityKey); err != nil || len(k) != ed25519.PublicKeySize {
 			bad("members[%d] (%s): identity_key must be %d hex bytes", i, m.ID, ed25519.PublicKeySize)

@@ -142,6 +142,7 @@ func gateNode(t *testing.T) (*Node, *audittest.FailingKeystore, *countingKeystor
 			t.Fatal(err)
 		}
 	}
+	startSoloReplica(t, n)
 	return n, failing, ks, hotPub
 }
 
@@ -156,11 +157,12 @@ func TestGateLogsBeforeItUnseals(t *testing.T) {
 		PkScript: append([]byte{0x00, 0x14}, btcutil.Hash160(hotPub)...)}
 	in := &transferpb.Intent{RequestId: "r1", SourceWallet: "btc-hot", Destination: "btc-cold", Asset: "BTC", Amount: "100000",
 		Btc: &transferpb.BTC{Utxos: []*transferpb.UTXO{utxo}, FeeRate: 2000, MaxFee: 100000}}
-	tr, err := n.submitTransfer(ctx, in, "svc", "withdrawal", "node1", time.Now().UTC(), false)
+	tr, err := n.submitTransfer(ctx, in, "svc", "withdrawal", time.Now().UTC())
 	if err != nil || tr.State != ledger.StateReady {
 		t.Fatalf("submit: %v %v", tr.State, err)
 	}
-	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: "k1", Parties: []string{"node1", "node2"}, RequestId: "r1", Coordinator: "node1"}
+	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: "k1", Parties: []string{"node1", "node2"}, RequestId: "r1", Coordinator: "node1",
+		LogIndex: n.rep.Applied()}
 	sizeBefore := n.audit.Size()
 	opensBefore := ks.opens.Load()
 

@@ -21,6 +21,7 @@ import (
 	"github.com/cofferhq/coffer/pki"
 	"github.com/cofferhq/coffer/policy"
 	"github.com/cofferhq/coffer/signer/peer"
+	"github.com/cofferhq/coffer/signer/replica"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
@@ -54,6 +55,9 @@ type Node struct {
 	retryAt  sync.Map   // request ID → time.Time: no new session before
 	gateMu   sync.Mutex // serializes the gate's evaluate-and-reserve
 	submitMu sync.Mutex // serializes submissions (existence check, then write)
+
+	rep  *replica.Replica
+	wake chan string // home transfers changed by the log: re-evaluate them
 }
 
 // New builds a node. It checks that the HSM identity key is the one the
@@ -74,7 +78,7 @@ func New(cfg *Config, d Deps) (*Node, error) {
 		return nil, fmt.Errorf("new node: %w", ctss.ErrVariableTime)
 	}
 	n := &Node{cfg: cfg, ks: d.Keystore, store: d.Store, now: time.Now,
-		log: d.Log.With("component", "node", "node", cfg.Node), sessions: map[string]*entry{}}
+		log: d.Log.With("component", "node", "node", cfg.Node), sessions: map[string]*entry{}, wake: make(chan string, 1024)}
 	members := peer.Membership{}
 	for _, m := range cfg.Members {
 		k, _ := hex.DecodeString(m.IdentityKey)
@@ -102,12 +106,7 @@ func New(cfg *Config, d Deps) (*Node, error) {
 	if id, err := pki.IdentityOf(cert); err != nil || id.Name != cfg.Node || id.Role != pki.RoleNode {
 		return nil, fmt.Errorf("new node: certificate %s is not a node certificate for %s", cfg.TLS.Cert, cfg.Node)
 	}
-	// the genesis predates every version accepted after it
-	genesisAt := n.now().UTC()
-	if vs, err := d.Store.Policies(); err == nil && len(vs) > 0 && vs[0].At.Before(genesisAt) {
-		genesisAt = vs[0].At.Add(-time.Second)
-	}
-	if n.history, err = loadPolicy(cfg, genesisAt); err != nil {
+	if n.history, err = loadPolicy(cfg, n.genesisAt()); err != nil {
 		return nil, fmt.Errorf("new node: %w", err)
 	}
 	if n.history != nil {
@@ -146,6 +145,10 @@ func (n *Node) Run(ctx context.Context) error {
 	peerLis, err := net.Listen("tcp", n.cfg.Listen.Peer)
 	if err != nil {
 		return fmt.Errorf("listen peer %s: %w", n.cfg.Listen.Peer, err)
+	}
+	if err := n.startReplica(); err != nil {
+		_ = peerLis.Close()
+		return fmt.Errorf("start replication: %w", err)
 	}
 	apiLis, err := net.Listen("tcp", n.cfg.Listen.API)
 	if err != nil {
@@ -189,4 +192,10 @@ func (n *Node) Run(ctx context.Context) error {
 
 // Close releases the peer connections and the audit log's committer (the
 // caller closes HSM and store).
-func (n *Node) Close() error { return errors.Join(n.client.Close(), n.audit.Close()) }
+func (n *Node) Close() error {
+	var err error
+	if n.rep != nil {
+		err = n.rep.Close()
+	}
+	return errors.Join(err, n.client.Close(), n.audit.Close())
+}

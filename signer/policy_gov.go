@@ -2,6 +2,7 @@ package signer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,61 +12,135 @@ import (
 	"github.com/cofferhq/coffer/policy"
 )
 
-// submitPolicy checks a new policy version against this node's own
-// governance history (admin quorum of the active version, parent hash,
-// no rollback, loosening delay) and records it. The newest version this
-// node holds is accepted again without change (relays are idempotent); an
-// older one is a rollback and refused.
-func (n *Node) submitPolicy(ctx context.Context, doc []byte, sigs [][]byte, at time.Time, replay bool) (policy.Version, error) {
+// submitPolicy proposes a new policy version to the replicated log. Every
+// node runs the governance check itself when it applies it (acceptPolicy:
+// admin quorum of the version in force, parent hash, no rollback, loosening
+// delay, as of the entry's time); a version refused there is refused on
+// every node. The document and signatures are checked here first so that a
+// malformed one gets a clear error and never reaches the log.
+func (n *Node) submitPolicy(ctx context.Context, doc []byte, sigs [][]byte) (policy.Version, error) {
 	p, err := policy.Load(doc)
 	if err != nil {
 		return policy.Version{}, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
+	}
+	for _, b := range sigs {
+		if _, err := policy.DecodePolicySignatureJSON(b); err != nil {
+			return policy.Version{}, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
+		}
+	}
+	n.polMu.Lock()
+	noPolicy := n.history == nil
+	n.polMu.Unlock()
+	if noPolicy {
+		return policy.Version{}, ErrNoPolicy
+	}
+	h := p.Hash().String()
+	_, err = n.propose(ctx, ledger.Command{Kind: ledger.CmdPolicy, At: n.now().UTC(), ID: "policy:" + h,
+		Policy: &ledger.PolicyVersion{Document: doc, Signatures: sigs, Hash: h}})
+	if err != nil {
+		if errors.Is(err, ledger.ErrRefused) {
+			return policy.Version{}, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
+		}
+		return policy.Version{}, err
+	}
+	n.polMu.Lock()
+	defer n.polMu.Unlock()
+	for _, v := range n.history.Versions() {
+		if v.Policy.Hash() == p.Hash() {
+			return v, nil
+		}
+	}
+	return policy.Version{}, fmt.Errorf("%w: not in this node's history after it was applied", ErrPolicyRefused)
+}
+
+// logPolicyActivated appends the audit record of a version the log just
+// accepted into this node's history.
+func (n *Node) logPolicyActivated(hash string) {
+	n.polMu.Lock()
+	var v policy.Version
+	found := false
+	if n.history != nil {
+		for _, x := range n.history.Versions() {
+			if x.Policy.Hash().String() == hash {
+				v, found = x, true
+			}
+		}
+	}
+	n.polMu.Unlock()
+	if !found {
+		return
+	}
+	p := v.Policy
+	n.logAudit(context.Background(), audit.Record{Kind: audit.KindPolicyActivated, Time: v.SubmittedAt, Policy: &audit.PolicyActivated{Version: p.Version(),
+		Hash: audit.Digest(p.Hash()), Parent: audit.Digest(p.Parent()), Approvers: v.Signers, EffectiveAt: v.EffectiveAt}})
+	n.log.Info("policy version accepted", "version", p.Version(), "hash", p.Hash().Short(), "change", v.Change.Kind.String(), "effective", v.EffectiveAt)
+}
+
+func (n *Node) submitToHistory(doc []byte, sigs [][]byte, at time.Time) (policy.Version, bool, error) {
+	p, err := policy.Load(doc)
+	if err != nil {
+		return policy.Version{}, false, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
 	}
 	var ps []policy.PolicySignature
 	for _, b := range sigs {
 		s, err := policy.DecodePolicySignatureJSON(b)
 		if err != nil {
-			return policy.Version{}, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
+			return policy.Version{}, false, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
 		}
 		ps = append(ps, s)
 	}
 	n.polMu.Lock()
 	defer n.polMu.Unlock()
 	if n.history == nil {
-		return policy.Version{}, ErrNoPolicy
+		return policy.Version{}, false, ErrNoPolicy
 	}
 	if head := n.history.Head(); head.Policy.Hash() == p.Hash() {
-		return head, nil // already the newest version here: a relay
+		return head, false, nil
 	}
 	v, err := n.history.Submit(p, ps, at)
 	if err != nil {
-		return policy.Version{}, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
+		return policy.Version{}, false, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
 	}
 	n.pv = nil
-	if replay {
-		return v, nil
-	}
-	if err := n.store.AppendPolicy(ledger.PolicyVersion{Document: doc, Signatures: sigs, At: at, Hash: p.Hash().String()}); err != nil {
-		return v, err
-	}
-	n.logAudit(ctx, audit.Record{Kind: audit.KindPolicyActivated, Time: at, Policy: &audit.PolicyActivated{Version: p.Version(),
-		Hash: audit.Digest(p.Hash()), Parent: audit.Digest(p.Parent()), Approvers: v.Signers, EffectiveAt: v.EffectiveAt}})
-	n.log.Info("policy version accepted", "version", p.Version(), "hash", p.Hash().Short(), "change", v.Change.Kind.String(), "effective", v.EffectiveAt)
-	return v, nil
+	return v, true, nil
 }
 
-// replayPolicies rebuilds the history from the versions this node accepted.
+// replayPolicies rebuilds the history from the versions the replicated
+// ledger holds.
 func (n *Node) replayPolicies() error {
 	vs, err := n.store.Policies()
 	if err != nil {
 		return err
 	}
 	for _, v := range vs {
-		if _, err := n.submitPolicy(context.Background(), v.Document, v.Signatures, v.At, true); err != nil {
+		if _, _, err := n.submitToHistory(v.Document, v.Signatures, v.At); err != nil {
 			return fmt.Errorf("replay policy %s: %w", v.Hash, err)
 		}
 	}
 	return nil
+}
+
+// reloadPolicies rebuilds the history from the genesis and the ledger
+// (after the ledger was replaced by a snapshot).
+func (n *Node) reloadPolicies() error {
+	h, err := loadPolicy(n.cfg, n.genesisAt())
+	if err != nil || h == nil {
+		return err
+	}
+	n.polMu.Lock()
+	n.history, n.pv = h, nil
+	n.polMu.Unlock()
+	return n.replayPolicies()
+}
+
+// genesisAt is the genesis policy's time: it predates every version
+// accepted after it.
+func (n *Node) genesisAt() time.Time {
+	at := n.now().UTC()
+	if vs, err := n.store.Policies(); err == nil && len(vs) > 0 && vs[0].At.Before(at) {
+		at = vs[0].At.Add(-time.Second)
+	}
+	return at
 }
 
 func (n *Node) policyInfo() *operatorpb.PolicyInfo {

@@ -49,6 +49,7 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 		if err := n.store.PutKey(rec); err != nil {
 			return nil, fmt.Errorf("store key %s: %w", spec.KeyId, err)
 		}
+		n.replicateKey(ctx, rec)
 		n.logAudit(ctx, audit.Record{Kind: audit.KindKeyGenerated, Time: n.now().UTC(), Key: &audit.KeyEvent{KeyID: spec.KeyId,
 			Generation: 0, Threshold: int(spec.Threshold), Parties: spec.Parties, PublicKey: pub}})
 		n.log.Info("key generated", "key", spec.KeyId, "threshold", spec.Threshold, "committee", spec.Parties)
@@ -158,6 +159,9 @@ func (n *Node) prepareReshare(ctx context.Context, sid []byte, spec *peerpb.Sess
 		if err != nil {
 			return nil, fmt.Errorf("store reshared key %s: %w", spec.KeyId, err)
 		}
+		if next.SealedShare != nil {
+			n.replicateKey(ctx, next)
+		}
 		n.logAudit(ctx, audit.Record{Kind: audit.KindKeyReshared, Time: n.now().UTC(), Key: &audit.KeyEvent{KeyID: spec.KeyId,
 			Generation: uint64(gen), Threshold: int(spec.NewThreshold), Parties: spec.NewParties, PublicKey: pub, OldParties: spec.OldCommittee}})
 		n.log.Info("key reshared", "key", spec.KeyId, "generation", gen, "threshold", spec.NewThreshold, "committee", spec.NewParties, "holds_share", res.Share != nil)
@@ -180,4 +184,15 @@ func nodesOf(rec ledger.KeyRecord) []string {
 		out = append(out, m.Node)
 	}
 	return out
+}
+
+// replicateKey puts this node's key record, its share sealed by this
+// node's HSM, in the replicated log: a node whose store is lost recovers
+// its shares from there (no other node can open them). A failure is logged:
+// the share is stored locally all the same.
+func (n *Node) replicateKey(ctx context.Context, rec ledger.KeyRecord) {
+	_, err := n.propose(context.WithoutCancel(ctx), ledger.Command{Kind: ledger.CmdKey, At: n.now().UTC(), ID: "key:" + rec.ID, Key: &rec})
+	if err != nil {
+		n.log.Error("replicate key record", "key", rec.ID, "generation", rec.Generation, "err", err)
+	}
 }

@@ -6,10 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/cofferhq/coffer/api/peerpb"
-	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/ledger"
 )
 
@@ -60,14 +57,10 @@ func (n *Node) drive(id string) {
 			n.log.Warn("not enough signers reachable", "request", id, "excluded", exclude)
 			return
 		}
-		// the signers must know the request; this is idempotent for those
-		// that do, and fails closed for one that missed it too long ago
-		var in transferpb.Intent
-		if err := proto.Unmarshal(t.Intent, &in); err != nil {
-			return
-		}
-		n.propose(ctx, signers, proposal("submit", &transferpb.SubmitRequest{Intent: &in}, t.Initiator, t.InitiatorRole, id, t.SubmittedAt))
-		spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: rec.ID, Parties: signers, RequestId: id}
+		// the signers know the request from the replicated log: the spec
+		// names the index this node decided at, which they wait for
+		spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: rec.ID, Parties: signers, RequestId: id,
+			LogIndex: n.rep.Applied()}
 		_, err := n.coordinate(ctx, spec, nil)
 		if err == nil {
 			return
@@ -122,6 +115,9 @@ func (n *Node) schedule(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case id := <-n.wake:
+			n.wakeOne(ctx, id)
+			continue
 		}
 		open, err := n.store.Transfers(ledger.TransferFilter{Home: n.cfg.Node})
 		if err != nil {
@@ -152,5 +148,24 @@ func (n *Node) schedule(ctx context.Context) {
 				go n.drive(next.ID)
 			}
 		}
+	}
+}
+
+// wakeOne re-evaluates one home transfer the log just changed (an approval
+// recorded, a session failed) and drives it when it is ready.
+func (n *Node) wakeOne(ctx context.Context, id string) {
+	tr, err := n.store.Transfer(id)
+	if err != nil || tr.Home != n.cfg.Node || tr.State.Final() || tr.State == ledger.StateSigning {
+		return
+	}
+	if _, busy := n.driving.Load(id); busy {
+		return
+	}
+	if tr.State == ledger.StateFailed {
+		return // retried by the periodic pass after its backoff
+	}
+	next, err := n.reevaluate(ctx, tr, n.now().UTC())
+	if err == nil && next.State == ledger.StateReady {
+		go n.drive(next.ID)
 	}
 }

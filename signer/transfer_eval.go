@@ -46,8 +46,29 @@ func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time
 	if err != nil {
 		return policy.Decision{}, err
 	}
-	return policy.Evaluate(pv.p, st, b.req, now), nil
+	req := b.req
+	// A timelock runs from when this node saw the request (less the skew
+	// replication and clocks may show), if that is later than the time its
+	// home node stamped on it: a compromised home cannot backdate a request
+	// past the others' timelocks by more than seenSkew.
+	if t.ID != "" {
+		seen, ok, err := n.store.SeenAt(t.ID)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		if !ok {
+			seen = now
+		}
+		if start := seen.Add(-seenSkew); start.After(req.SubmittedAt) {
+			req.SubmittedAt = start
+		}
+	}
+	return policy.Evaluate(pv.p, st, req, now), nil
 }
+
+// seenSkew is how much earlier than this node saw it a request may have
+// been stamped without its timelock moving.
+const seenSkew = 2 * time.Second
 
 // stateFor maps a decision to the transfer state it leads to.
 func stateFor(d policy.Decision) ledger.TransferState {

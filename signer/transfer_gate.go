@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -54,6 +55,14 @@ func (n *Node) rebuild(pv *policyView, t ledger.Transfer) (*built, error) {
 // digest, evaluate the policy, reserve limits and inputs, log the decision
 // durably, and only then unseal the share.
 func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.SessionSpec) (*entry, error) {
+	// the coordinator decided at a log index: this node decides on a state
+	// at least that recent, or not at all
+	wctx, cancel := context.WithTimeout(ctx, maxLogWait)
+	err := n.rep.WaitApplied(wctx, spec.LogIndex)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("request %q: this node has not applied log index %d: %w", spec.RequestId, spec.LogIndex, err)
+	}
 	now := n.now().UTC()
 	t, err := n.store.Transfer(spec.RequestId)
 	if err != nil {
@@ -82,7 +91,7 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 	}
 	// Evaluate and reserve atomically on this node: two requests cannot
 	// both pass a limit that only one of them fits under.
-	d, err := n.evaluateAndReserve(pv, b, spec.RequestId, sid, now)
+	d, err := n.evaluateAndReserve(ctx, pv, b, spec.RequestId, sid, now)
 	if err != nil {
 		if d.Effect != policy.EffectAllow && d.Reason != "" {
 			n.logAudit(ctx, audit.Record{Kind: audit.KindDecision, Time: now, Decision: n.decisionRecord(pv, b, d, sid)})
@@ -91,7 +100,7 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 	}
 	dec := n.decisionRecord(pv, b, d, sid)
 	release := func(ctx context.Context, reason error) {
-		_, rerr := n.store.Apply(ledger.Command{Kind: ledger.CmdRelease, At: n.now().UTC(), Node: n.cfg.Node, ID: t.ID,
+		_, rerr := n.propose(context.WithoutCancel(ctx), ledger.Command{Kind: ledger.CmdRelease, At: n.now().UTC(), ID: t.ID,
 			Reason: reason.Error(), Reservation: &ledger.Reservation{Session: sid}})
 		if rerr != nil {
 			n.log.Error("release reservation", "request", t.ID, "err", rerr)
@@ -147,7 +156,7 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 			return nil, fmt.Errorf("assemble %s: %w", t.ID, err)
 		}
 		at := n.now().UTC()
-		if _, err := n.store.Apply(ledger.Command{Kind: ledger.CmdComplete, At: at, Node: n.cfg.Node, ID: t.ID,
+		if _, err := n.propose(context.WithoutCancel(ctx), ledger.Command{Kind: ledger.CmdComplete, At: at, ID: t.ID,
 			Result: &ledger.Result{Session: sid, SignedTx: signed, TxHash: txHash, At: at}}); err != nil {
 			return nil, fmt.Errorf("record result of %s: %w", t.ID, err)
 		}
@@ -161,35 +170,53 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 	return e, nil
 }
 
+// maxLogWait bounds how long a participant waits to apply the log index a
+// coordinator decided at.
+const maxLogWait = 5 * time.Second
+
+// reserveTries bounds how often a participant decides again after another
+// transfer's spend changed between its decision and its reservation.
+const reserveTries = 8
+
 // evaluateAndReserve decides on this node's state and clock and, when the
-// policy allows, reserves the spend and the inputs, under one lock.
-func (n *Node) evaluateAndReserve(pv *policyView, b *built, id string, sid []byte, now time.Time) (policy.Decision, error) {
+// policy allows, reserves the spend and the inputs through the replicated
+// log. The reservation names the log index the decision was made at, and
+// the log refuses it when another transfer's spend changed since, so two
+// nodes can never both pass a limit only one request fits under; the node
+// then decides again on the newer state.
+func (n *Node) evaluateAndReserve(ctx context.Context, pv *policyView, b *built, id string, sid []byte, now time.Time) (policy.Decision, error) {
 	n.gateMu.Lock()
 	defer n.gateMu.Unlock()
-	t, err := n.store.Transfer(id)
-	if err != nil {
-		return policy.Decision{}, err
-	}
-	d, err := n.decide(pv, b, t, now)
-	if err != nil {
-		return d, err
-	}
-	if !d.Allowed() {
-		return d, fmt.Errorf("policy %s request %s: %s", d.Effect, t.ID, d.Reason)
-	}
-	if t.State != ledger.StateReady && t.State != ledger.StateFailed {
-		// this node's own evaluation, just now, allows it
-		if t, err = n.setState(t, ledger.StateReady, d.Reason, d.Rule, d.NotBefore, now); err != nil {
-			return d, fmt.Errorf("request %s: %w", id, err)
+	var d policy.Decision
+	for try := 0; ; try++ {
+		basedOn := n.rep.Applied()
+		t, err := n.store.Transfer(id)
+		if err != nil {
+			return policy.Decision{}, err
 		}
+		switch {
+		case t.State == ledger.StateReady || t.State == ledger.StateFailed:
+		case t.State == ledger.StateSigning && t.Reservation != nil && bytes.Equal(t.Reservation.Session, sid):
+		default:
+			return policy.Decision{}, fmt.Errorf("request %s is %s, not ready to sign", id, t.State)
+		}
+		if d, err = n.decide(pv, b, t, now); err != nil {
+			return d, err
+		}
+		if !d.Allowed() {
+			return d, fmt.Errorf("policy %s request %s: %s", d.Effect, t.ID, d.Reason)
+		}
+		spend := ledger.Spend{At: now, Source: b.src.ID, To: b.to, Rule: d.Rule, Asset: b.req.Asset, Amount: b.req.Amount.Big().String()}
+		_, err = n.propose(ctx, ledger.Command{Kind: ledger.CmdReserve, At: now, ID: t.ID,
+			Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.outpoints, NonceKey: b.nonceKey, Spend: spend, BasedOn: basedOn}})
+		if err == nil {
+			return d, nil
+		}
+		if !errors.Is(err, ledger.ErrConflict) || !strings.Contains(err.Error(), "decide again") || try+1 >= reserveTries {
+			return d, fmt.Errorf("reserve for %s: %w", t.ID, err)
+		}
+		now = n.now().UTC()
 	}
-	spend := ledger.Spend{At: now, Source: b.src.ID, To: b.to, Rule: d.Rule, Asset: b.req.Asset, Amount: b.req.Amount.Big().String()}
-	_, err = n.store.Apply(ledger.Command{Kind: ledger.CmdReserve, At: now, Node: n.cfg.Node, ID: t.ID,
-		Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.outpoints, NonceKey: b.nonceKey, Spend: spend}})
-	if err != nil {
-		return d, fmt.Errorf("reserve for %s: %w", t.ID, err)
-	}
-	return d, nil
 }
 
 func sid2(sid []byte) (d [32]byte) { copy(d[:], sid); return d }

@@ -15,13 +15,9 @@ import (
 	"github.com/cofferhq/coffer/policy"
 )
 
-// maxSkew bounds how far a relayed command's time may be from this node's
-// clock: a proposer cannot backdate a request to skip its timelock.
-const maxSkew = 2 * time.Minute
-
-// submitTransfer checks an intent and records it on this node. home is the
-// node that took it from the client; at is when it did.
-func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initiator, role, home string, at time.Time, relayed bool) (ledger.Transfer, error) {
+// submitTransfer checks an intent and proposes it to the replicated log
+// with this node as its home; at is when the client submitted it.
+func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initiator, role string, at time.Time) (ledger.Transfer, error) {
 	if in == nil {
 		return ledger.Transfer{}, intentErr("missing intent")
 	}
@@ -44,11 +40,6 @@ func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initia
 	} else if !errors.Is(err, ledger.ErrTransferNotFound) {
 		return ledger.Transfer{}, err
 	}
-	if relayed {
-		if d := n.now().Sub(at); d > maxSkew || d < -maxSkew {
-			return ledger.Transfer{}, fmt.Errorf("relayed request %s is stamped %s, %s from this node's clock", in.RequestId, at.Format(time.RFC3339), d.Round(time.Second))
-		}
-	}
 	pv, err := n.activePolicy(at)
 	if err != nil {
 		return ledger.Transfer{}, err
@@ -64,7 +55,7 @@ func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initia
 	if taken := n.inputsTaken(b, in.RequestId); taken != "" {
 		d.Effect, d.Reason = policy.EffectDeny, taken
 	}
-	t := ledger.Transfer{ID: in.RequestId, Digest: b.digest[:], Home: home, Initiator: initiator, InitiatorRole: role,
+	t := ledger.Transfer{ID: in.RequestId, Digest: b.digest[:], Home: n.cfg.Node, Initiator: initiator, InitiatorRole: role,
 		Source: b.src.ID, Chain: string(b.src.Chain), Asset: b.req.Asset, Amount: b.req.Amount.Big().String(), To: b.to,
 		Intent: canon, PolicyHash: pv.hash, SubmittedAt: at, ExpiresAt: b.expires, State: stateFor(d),
 		Reason: d.Reason, Rule: d.Rule, NotBefore: d.NotBefore}
@@ -77,13 +68,13 @@ func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initia
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
-	return n.store.Apply(ledger.Command{Kind: ledger.CmdSubmit, At: at, Node: n.cfg.Node, Submit: &t})
+	return n.propose(ctx, ledger.Command{Kind: ledger.CmdSubmit, At: at, Submit: &t})
 }
 
 // recordDecision verifies an officer's signed verdict itself and records
 // it, then re-evaluates the request.
 func (n *Node) recordDecision(ctx context.Context, req *transferpb.DecideRequest, at time.Time) (ledger.Transfer, error) {
-	t, err := n.store.Transfer(req.RequestId)
+	t, err := n.transfer(ctx, req.RequestId)
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
@@ -110,10 +101,14 @@ func (n *Node) recordDecision(ctx context.Context, req *transferpb.DecideRequest
 		RequestDigest: audit.Digest(digest), Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature}}}); err != nil {
 		return t, err
 	}
-	t, err = n.store.Apply(ledger.Command{Kind: ledger.CmdApprove, At: at, Node: n.cfg.Node, ID: t.ID,
+	t, err = n.propose(ctx, ledger.Command{Kind: ledger.CmdApprove, At: at, ID: t.ID,
 		Approval: &ledger.Approval{Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature, At: at}})
 	if err != nil {
 		return t, err
+	}
+	if t.Home != n.cfg.Node {
+		// the home node moves the state; show the client what it moves to
+		return n.awaitHome(ctx, t, at), nil
 	}
 	return n.reevaluate(ctx, t, at)
 }
@@ -122,9 +117,10 @@ func (n *Node) recordDecision(ctx context.Context, req *transferpb.DecideRequest
 var ErrApproval = errors.New("approval refused")
 
 // reevaluate runs the policy again (new approvals, a timelock passed, an
-// expiry) and moves the request to the state it leads to.
+// expiry) and moves the request to the state it leads to. Only the home
+// node moves a request's state; on the others this is a no-op.
 func (n *Node) reevaluate(ctx context.Context, t ledger.Transfer, now time.Time) (ledger.Transfer, error) {
-	if t.State.Final() || t.State == ledger.StateSigning {
+	if t.State.Final() || t.State == ledger.StateSigning || t.Home != n.cfg.Node {
 		return t, nil
 	}
 	if now.After(t.ExpiresAt) {
@@ -160,7 +156,7 @@ func (n *Node) setState(t ledger.Transfer, s ledger.TransferState, reason, rule 
 	if t.State == s && t.Reason == reason {
 		return t, nil
 	}
-	return n.store.Apply(ledger.Command{Kind: ledger.CmdSetState, At: at, Node: n.cfg.Node, ID: t.ID, State: s,
+	return n.propose(context.Background(), ledger.Command{Kind: ledger.CmdSetState, At: at, ID: t.ID, State: s,
 		Reason: reason, Rule: rule, NotBefore: notBefore})
 }
 
@@ -181,4 +177,39 @@ func (n *Node) inputsTaken(b *built, id string) string {
 		}
 	}
 	return ""
+}
+
+// awaitHome waits (bounded) until the home node has moved t to the state
+// this node's own evaluation says it leads to, and returns t as it is then.
+func (n *Node) awaitHome(ctx context.Context, t ledger.Transfer, now time.Time) ledger.Transfer {
+	pv, err := n.activePolicy(now)
+	if err != nil {
+		return t
+	}
+	b, err := n.rebuild(pv, t)
+	if err != nil {
+		return t
+	}
+	d, err := n.decide(pv, b, t, now)
+	if err != nil {
+		return t
+	}
+	want := stateFor(d)
+	ctx, cancel := context.WithTimeout(ctx, catchUpWait)
+	defer cancel()
+	for {
+		changed := n.store.Changed()
+		cur, err := n.store.Transfer(t.ID)
+		if err != nil {
+			return t
+		}
+		if cur.State == want || cur.State.Final() || cur.State == ledger.StateSigning || cur.State == ledger.StateReady {
+			return cur
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return cur
+		}
+	}
 }

@@ -205,32 +205,27 @@ func (x *CosignResponse) GetLastSize() uint64 {
 	return 0
 }
 
-type Proposal struct {
+type ForwardRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`           // "submit", "decide", "complete"
-	Payload       []byte                 `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`     // the client's message, protobuf-encoded
-	Initiator     string                 `protobuf:"bytes,3,opt,name=initiator,proto3" json:"initiator,omitempty"` // submit: the client's certificate name
-	InitiatorRole string                 `protobuf:"bytes,4,opt,name=initiator_role,json=initiatorRole,proto3" json:"initiator_role,omitempty"`
-	AtUnixMs      int64                  `protobuf:"varint,5,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"` // the proposer's clock; checked against one's own
-	RequestId     string                 `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Entry         []byte                 `protobuf:"bytes,1,opt,name=entry,proto3" json:"entry,omitempty"` // a signer/replica Entry, JSON, at most 8 MiB
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Proposal) Reset() {
-	*x = Proposal{}
+func (x *ForwardRequest) Reset() {
+	*x = ForwardRequest{}
 	mi := &file_peer_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Proposal) String() string {
+func (x *ForwardRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Proposal) ProtoMessage() {}
+func (*ForwardRequest) ProtoMessage() {}
 
-func (x *Proposal) ProtoReflect() protoreflect.Message {
+func (x *ForwardRequest) ProtoReflect() protoreflect.Message {
 	mi := &file_peer_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -242,74 +237,38 @@ func (x *Proposal) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Proposal.ProtoReflect.Descriptor instead.
-func (*Proposal) Descriptor() ([]byte, []int) {
+// Deprecated: Use ForwardRequest.ProtoReflect.Descriptor instead.
+func (*ForwardRequest) Descriptor() ([]byte, []int) {
 	return file_peer_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *Proposal) GetKind() string {
+func (x *ForwardRequest) GetEntry() []byte {
 	if x != nil {
-		return x.Kind
-	}
-	return ""
-}
-
-func (x *Proposal) GetPayload() []byte {
-	if x != nil {
-		return x.Payload
+		return x.Entry
 	}
 	return nil
 }
 
-func (x *Proposal) GetInitiator() string {
-	if x != nil {
-		return x.Initiator
-	}
-	return ""
-}
-
-func (x *Proposal) GetInitiatorRole() string {
-	if x != nil {
-		return x.InitiatorRole
-	}
-	return ""
-}
-
-func (x *Proposal) GetAtUnixMs() int64 {
-	if x != nil {
-		return x.AtUnixMs
-	}
-	return 0
-}
-
-func (x *Proposal) GetRequestId() string {
-	if x != nil {
-		return x.RequestId
-	}
-	return ""
-}
-
-type ProposalResult struct {
+type ForwardResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	State         string                 `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *ProposalResult) Reset() {
-	*x = ProposalResult{}
+func (x *ForwardResponse) Reset() {
+	*x = ForwardResponse{}
 	mi := &file_peer_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ProposalResult) String() string {
+func (x *ForwardResponse) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ProposalResult) ProtoMessage() {}
+func (*ForwardResponse) ProtoMessage() {}
 
-func (x *ProposalResult) ProtoReflect() protoreflect.Message {
+func (x *ForwardResponse) ProtoReflect() protoreflect.Message {
 	mi := &file_peer_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -321,16 +280,9 @@ func (x *ProposalResult) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ProposalResult.ProtoReflect.Descriptor instead.
-func (*ProposalResult) Descriptor() ([]byte, []int) {
+// Deprecated: Use ForwardResponse.ProtoReflect.Descriptor instead.
+func (*ForwardResponse) Descriptor() ([]byte, []int) {
 	return file_peer_proto_rawDescGZIP(), []int{3}
-}
-
-func (x *ProposalResult) GetState() string {
-	if x != nil {
-		return x.State
-	}
-	return ""
 }
 
 type SessionSpec struct {
@@ -359,7 +311,10 @@ type SessionSpec struct {
 	OldCommittee  []string `protobuf:"bytes,14,rep,name=old_committee,json=oldCommittee,proto3" json:"old_committee,omitempty"`
 	PublicKey     []byte   `protobuf:"bytes,15,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	// transfer: the request; each node loads it from its own ledger.
-	RequestId     string `protobuf:"bytes,16,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,16,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// transfer: the replicated log index the coordinator decided at; a
+	// participant that has not applied it waits (bounded) or refuses.
+	LogIndex      uint64 `protobuf:"varint,17,opt,name=log_index,json=logIndex,proto3" json:"log_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -504,6 +459,13 @@ func (x *SessionSpec) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *SessionSpec) GetLogIndex() uint64 {
+	if x != nil {
+		return x.LogIndex
+	}
+	return 0
 }
 
 type PrepareRequest struct {
@@ -1026,18 +988,10 @@ const file_peer_proto_rawDesc = "" +
 	"\bcosigned\x18\x01 \x01(\fR\bcosigned\x12\x1d\n" +
 	"\n" +
 	"need_proof\x18\x02 \x01(\bR\tneedProof\x12\x1b\n" +
-	"\tlast_size\x18\x03 \x01(\x04R\blastSize\"\xba\x01\n" +
-	"\bProposal\x12\x12\n" +
-	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
-	"\apayload\x18\x02 \x01(\fR\apayload\x12\x1c\n" +
-	"\tinitiator\x18\x03 \x01(\tR\tinitiator\x12%\n" +
-	"\x0einitiator_role\x18\x04 \x01(\tR\rinitiatorRole\x12\x1c\n" +
-	"\n" +
-	"at_unix_ms\x18\x05 \x01(\x03R\batUnixMs\x12\x1d\n" +
-	"\n" +
-	"request_id\x18\x06 \x01(\tR\trequestId\"&\n" +
-	"\x0eProposalResult\x12\x14\n" +
-	"\x05state\x18\x01 \x01(\tR\x05state\"\xb1\x04\n" +
+	"\tlast_size\x18\x03 \x01(\x04R\blastSize\"&\n" +
+	"\x0eForwardRequest\x12\x14\n" +
+	"\x05entry\x18\x01 \x01(\fR\x05entry\"\x11\n" +
+	"\x0fForwardResponse\"\xce\x04\n" +
 	"\vSessionSpec\x12(\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x14.coffer.peer.v1.KindR\x04kind\x12\x15\n" +
 	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n" +
@@ -1058,7 +1012,8 @@ const file_peer_proto_rawDesc = "" +
 	"\n" +
 	"public_key\x18\x0f \x01(\fR\tpublicKey\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x10 \x01(\tR\trequestId\"`\n" +
+	"request_id\x18\x10 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tlog_index\x18\x11 \x01(\x04R\blogIndex\"`\n" +
 	"\x0ePrepareRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\fR\tsessionId\x12/\n" +
@@ -1105,13 +1060,13 @@ const file_peer_proto_rawDesc = "" +
 	"\vKIND_KEYGEN\x10\x01\x12\r\n" +
 	"\tKIND_SIGN\x10\x02\x12\x10\n" +
 	"\fKIND_RESHARE\x10\x03\x12\x11\n" +
-	"\rKIND_TRANSFER\x10\x042\xac\x03\n" +
+	"\rKIND_TRANSFER\x10\x042\xb3\x03\n" +
 	"\x04Peer\x12J\n" +
 	"\aPrepare\x12\x1e.coffer.peer.v1.PrepareRequest\x1a\x1f.coffer.peer.v1.PrepareResponse\x12>\n" +
 	"\x03Run\x12\x1a.coffer.peer.v1.RunRequest\x1a\x1b.coffer.peer.v1.RunResponse\x12D\n" +
 	"\aDeliver\x12\x18.coffer.peer.v1.Envelope\x1a\x1f.coffer.peer.v1.DeliverResponse\x12D\n" +
-	"\x05Abort\x12\x1c.coffer.peer.v1.AbortRequest\x1a\x1d.coffer.peer.v1.AbortResponse\x12C\n" +
-	"\aPropose\x12\x18.coffer.peer.v1.Proposal\x1a\x1e.coffer.peer.v1.ProposalResult\x12G\n" +
+	"\x05Abort\x12\x1c.coffer.peer.v1.AbortRequest\x1a\x1d.coffer.peer.v1.AbortResponse\x12J\n" +
+	"\aForward\x12\x1e.coffer.peer.v1.ForwardRequest\x1a\x1f.coffer.peer.v1.ForwardResponse\x12G\n" +
 	"\x06Cosign\x12\x1d.coffer.peer.v1.CosignRequest\x1a\x1e.coffer.peer.v1.CosignResponseB'Z%github.com/cofferhq/coffer/api/peerpbb\x06proto3"
 
 var (
@@ -1132,8 +1087,8 @@ var file_peer_proto_goTypes = []any{
 	(Kind)(0),               // 0: coffer.peer.v1.Kind
 	(*CosignRequest)(nil),   // 1: coffer.peer.v1.CosignRequest
 	(*CosignResponse)(nil),  // 2: coffer.peer.v1.CosignResponse
-	(*Proposal)(nil),        // 3: coffer.peer.v1.Proposal
-	(*ProposalResult)(nil),  // 4: coffer.peer.v1.ProposalResult
+	(*ForwardRequest)(nil),  // 3: coffer.peer.v1.ForwardRequest
+	(*ForwardResponse)(nil), // 4: coffer.peer.v1.ForwardResponse
 	(*SessionSpec)(nil),     // 5: coffer.peer.v1.SessionSpec
 	(*PrepareRequest)(nil),  // 6: coffer.peer.v1.PrepareRequest
 	(*PrepareResponse)(nil), // 7: coffer.peer.v1.PrepareResponse
@@ -1153,13 +1108,13 @@ var file_peer_proto_depIdxs = []int32{
 	8,  // 4: coffer.peer.v1.Peer.Run:input_type -> coffer.peer.v1.RunRequest
 	11, // 5: coffer.peer.v1.Peer.Deliver:input_type -> coffer.peer.v1.Envelope
 	13, // 6: coffer.peer.v1.Peer.Abort:input_type -> coffer.peer.v1.AbortRequest
-	3,  // 7: coffer.peer.v1.Peer.Propose:input_type -> coffer.peer.v1.Proposal
+	3,  // 7: coffer.peer.v1.Peer.Forward:input_type -> coffer.peer.v1.ForwardRequest
 	1,  // 8: coffer.peer.v1.Peer.Cosign:input_type -> coffer.peer.v1.CosignRequest
 	7,  // 9: coffer.peer.v1.Peer.Prepare:output_type -> coffer.peer.v1.PrepareResponse
 	9,  // 10: coffer.peer.v1.Peer.Run:output_type -> coffer.peer.v1.RunResponse
 	12, // 11: coffer.peer.v1.Peer.Deliver:output_type -> coffer.peer.v1.DeliverResponse
 	14, // 12: coffer.peer.v1.Peer.Abort:output_type -> coffer.peer.v1.AbortResponse
-	4,  // 13: coffer.peer.v1.Peer.Propose:output_type -> coffer.peer.v1.ProposalResult
+	4,  // 13: coffer.peer.v1.Peer.Forward:output_type -> coffer.peer.v1.ForwardResponse
 	2,  // 14: coffer.peer.v1.Peer.Cosign:output_type -> coffer.peer.v1.CosignResponse
 	9,  // [9:15] is the sub-list for method output_type
 	3,  // [3:9] is the sub-list for method input_type

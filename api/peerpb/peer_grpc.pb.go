@@ -27,7 +27,7 @@ const (
 	Peer_Run_FullMethodName     = "/coffer.peer.v1.Peer/Run"
 	Peer_Deliver_FullMethodName = "/coffer.peer.v1.Peer/Deliver"
 	Peer_Abort_FullMethodName   = "/coffer.peer.v1.Peer/Abort"
-	Peer_Propose_FullMethodName = "/coffer.peer.v1.Peer/Propose"
+	Peer_Forward_FullMethodName = "/coffer.peer.v1.Peer/Forward"
 	Peer_Cosign_FullMethodName  = "/coffer.peer.v1.Peer/Cosign"
 )
 
@@ -46,10 +46,10 @@ type PeerClient interface {
 	Deliver(ctx context.Context, in *Envelope, opts ...grpc.CallOption) (*DeliverResponse, error)
 	// Abort tells a node that the session failed elsewhere.
 	Abort(ctx context.Context, in *AbortRequest, opts ...grpc.CallOption) (*AbortResponse, error)
-	// Propose relays a client command (a submitted intent, an officer's
-	// signed decision, a signed result) to another node, which checks it
-	// itself before it applies it to its own ledger.
-	Propose(ctx context.Context, in *Proposal, opts ...grpc.CallOption) (*ProposalResult, error)
+	// Forward hands one of the caller's own signed raft log entries to the
+	// leader, which appends it; every node verifies the entry again when it
+	// applies it (signer/replica).
+	Forward(ctx context.Context, in *ForwardRequest, opts ...grpc.CallOption) (*ForwardResponse, error)
 	// Cosign asks a node to witness the caller's latest audit checkpoint
 	// (DESIGN.md §7): it checks the caller's signature and that the
 	// checkpoint extends the last one it cosigned for the caller, then adds
@@ -105,10 +105,10 @@ func (c *peerClient) Abort(ctx context.Context, in *AbortRequest, opts ...grpc.C
 	return out, nil
 }
 
-func (c *peerClient) Propose(ctx context.Context, in *Proposal, opts ...grpc.CallOption) (*ProposalResult, error) {
+func (c *peerClient) Forward(ctx context.Context, in *ForwardRequest, opts ...grpc.CallOption) (*ForwardResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ProposalResult)
-	err := c.cc.Invoke(ctx, Peer_Propose_FullMethodName, in, out, cOpts...)
+	out := new(ForwardResponse)
+	err := c.cc.Invoke(ctx, Peer_Forward_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +140,10 @@ type PeerServer interface {
 	Deliver(context.Context, *Envelope) (*DeliverResponse, error)
 	// Abort tells a node that the session failed elsewhere.
 	Abort(context.Context, *AbortRequest) (*AbortResponse, error)
-	// Propose relays a client command (a submitted intent, an officer's
-	// signed decision, a signed result) to another node, which checks it
-	// itself before it applies it to its own ledger.
-	Propose(context.Context, *Proposal) (*ProposalResult, error)
+	// Forward hands one of the caller's own signed raft log entries to the
+	// leader, which appends it; every node verifies the entry again when it
+	// applies it (signer/replica).
+	Forward(context.Context, *ForwardRequest) (*ForwardResponse, error)
 	// Cosign asks a node to witness the caller's latest audit checkpoint
 	// (DESIGN.md §7): it checks the caller's signature and that the
 	// checkpoint extends the last one it cosigned for the caller, then adds
@@ -171,8 +171,8 @@ func (UnimplementedPeerServer) Deliver(context.Context, *Envelope) (*DeliverResp
 func (UnimplementedPeerServer) Abort(context.Context, *AbortRequest) (*AbortResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Abort not implemented")
 }
-func (UnimplementedPeerServer) Propose(context.Context, *Proposal) (*ProposalResult, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method Propose not implemented")
+func (UnimplementedPeerServer) Forward(context.Context, *ForwardRequest) (*ForwardResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Forward not implemented")
 }
 func (UnimplementedPeerServer) Cosign(context.Context, *CosignRequest) (*CosignResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Cosign not implemented")
@@ -270,20 +270,20 @@ func _Peer_Abort_Handler(srv interface{}, ctx context.Context, dec func(interfac
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Peer_Propose_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(Proposal)
+func _Peer_Forward_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ForwardRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PeerServer).Propose(ctx, in)
+		return srv.(PeerServer).Forward(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: Peer_Propose_FullMethodName,
+		FullMethod: Peer_Forward_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PeerServer).Propose(ctx, req.(*Proposal))
+		return srv.(PeerServer).Forward(ctx, req.(*ForwardRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -330,8 +330,8 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Peer_Abort_Handler,
 		},
 		{
-			MethodName: "Propose",
-			Handler:    _Peer_Propose_Handler,
+			MethodName: "Forward",
+			Handler:    _Peer_Forward_Handler,
 		},
 		{
 			MethodName: "Cosign",

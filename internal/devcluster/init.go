@@ -81,7 +81,7 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 	if err := writePEMs(dir, "ca", pki.CertPEM(ca.Cert), caKey); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(2 * o.Nodes)
+	ports, err := freePorts(3 * o.Nodes)
 	if err != nil {
 		return nil, fmt.Errorf("cluster init: %w", err)
 	}
@@ -120,9 +120,9 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 		if err := os.WriteFile(filepath.Join(ndir, "cert.pem"), pki.CertPEM(cert), 0o644); err != nil {
 			return nil, err
 		}
-		peerAddr, apiAddr := ports[2*i], ports[2*i+1]
-		members = append(members, signer.MemberConfig{ID: id, Peer: peerAddr, API: apiAddr, IdentityKey: hex.EncodeToString(pub)})
-		l.Nodes = append(l.Nodes, NodeInfo{ID: id, Config: filepath.Join(id, "cofferd.yaml"), API: apiAddr, Peer: peerAddr,
+		peerAddr, apiAddr, raftAddr := ports[3*i], ports[3*i+1], ports[3*i+2]
+		members = append(members, signer.MemberConfig{ID: id, Peer: peerAddr, API: apiAddr, Raft: raftAddr, IdentityKey: hex.EncodeToString(pub)})
+		l.Nodes = append(l.Nodes, NodeInfo{ID: id, Config: filepath.Join(id, "cofferd.yaml"), API: apiAddr, Peer: peerAddr, Raft: raftAddr,
 			Store: filepath.Join(id, "node.db"), Log: filepath.Join(id, "cofferd.log")})
 	}
 	for i, n := range l.Nodes {
@@ -148,7 +148,7 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 func nodeConfig(o Options, n NodeInfo, members []signer.MemberConfig, hc pkcs11.Config, conf string) signer.Config {
 	var c signer.Config
 	c.Node, c.Cluster = n.ID, o.Cluster
-	c.Listen.Peer, c.Listen.API = n.Peer, n.API
+	c.Listen.Peer, c.Listen.API, c.Listen.Raft = n.Peer, n.API, n.Raft
 	c.TLS.CA, c.TLS.Cert = "../ca.pem", "cert.pem"
 	c.HSM.Backend, c.HSM.SoftHSM2Conf, c.HSM.PKCS11 = "pkcs11", conf, hc
 	c.HSM.PKCS11.PINFile = "pin"

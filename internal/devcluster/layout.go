@@ -32,6 +32,7 @@ type NodeInfo struct {
 	Config string `yaml:"config"`
 	API    string `yaml:"api"`
 	Peer   string `yaml:"peer"`
+	Raft   string `yaml:"raft"`
 	Store  string `yaml:"store"`
 	Log    string `yaml:"log"`
 }

@@ -27,7 +27,7 @@ type Handler interface {
 	RunSession(ctx context.Context, from string, req *peerpb.RunRequest) (*peerpb.RunResponse, error)
 	Deliver(ctx context.Context, from string, env *peerpb.Envelope) error
 	Abort(ctx context.Context, from string, req *peerpb.AbortRequest) error
-	Propose(ctx context.Context, from string, p *peerpb.Proposal) (*peerpb.ProposalResult, error)
+	Forward(ctx context.Context, from string, entry []byte) error
 	Cosign(ctx context.Context, from string, req *peerpb.CosignRequest) (*peerpb.CosignResponse, error)
 }
 
@@ -142,17 +142,16 @@ func toStatus(err error) error {
 	return status.Error(codes.Internal, fmt.Sprintf("peer: %v", err))
 }
 
-// Propose implements peerpb.PeerServer.
-func (s *Server) Propose(ctx context.Context, p *peerpb.Proposal) (*peerpb.ProposalResult, error) {
+// Forward implements peerpb.PeerServer.
+func (s *Server) Forward(ctx context.Context, req *peerpb.ForwardRequest) (*peerpb.ForwardResponse, error) {
 	from, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.h.Propose(ctx, from, p)
-	if err != nil {
+	if err := s.h.Forward(ctx, from, req.Entry); err != nil {
 		return nil, toStatus(err)
 	}
-	return r, nil
+	return &peerpb.ForwardResponse{}, nil
 }
 
 // Cosign implements peerpb.PeerServer.

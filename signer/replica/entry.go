@@ -98,3 +98,11 @@ func strictJSON(b []byte, v any) error {
 	}
 	return nil
 }
+
+// SignEntry encodes and signs cmd as node's log entry with sequence number
+// seq, exactly as a node proposes it: for operator tools and for tests
+// that play a compromised node, which can sign only as itself.
+func SignEntry(id crypto.Signer, cluster, node string, seq uint64, cmd ledger.Command) ([]byte, error) {
+	cmd.Node = node
+	return newEntry(id, cluster, node, seq, cmd)
+}

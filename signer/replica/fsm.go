@@ -17,6 +17,9 @@ import (
 // Result is what the state machine made of one entry.
 type Result struct {
 	Index    uint64
+	Kind     ledger.CommandKind // "" for a refused entry that did not decode, or a restore
+	Proposer string
+	ID       string // the command's ID
 	Transfer ledger.Transfer
 	Err      error // nil, a refusal (ledger.ErrRefused, ErrEntry, ErrUnauthenticated) or ErrBroken
 }
@@ -86,9 +89,13 @@ func (f *fsm) apply(l *raft.Log) Result {
 	case err != nil && !errors.Is(err, ledger.ErrRefused):
 		return Result{Index: l.Index, Err: fmt.Errorf("%w: %v", ErrBroken, err)}
 	case err != nil:
-		f.log.Warn("log entry refused", "index", l.Index, "proposer", e.Node, "kind", string(cmd.Kind), "transfer", cmd.ID, "err", err)
+		f.log.Warn("log entry refused", "index", l.Index, "proposer", e.Node, "kind", string(cmd.Kind), "id", cmd.ID, "err", err)
 	}
-	return f.deliver(e, Result{Index: l.Index, Transfer: t, Err: err})
+	id := cmd.ID
+	if id == "" && cmd.Submit != nil {
+		id = cmd.Submit.ID
+	}
+	return f.deliver(e, Result{Index: l.Index, Kind: cmd.Kind, Proposer: e.Node, ID: id, Transfer: t, Err: err})
 }
 
 // deliver hands the result of one of this node's own entries to the

@@ -9,13 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cofferhq/coffer/api/peerpb"
 	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/internal/devcluster"
+	"github.com/cofferhq/coffer/ledger"
 )
 
 // TestAttacks is the attack suite of DESIGN.md §8 on three real nodes: each
@@ -49,7 +48,7 @@ func TestAttacks(t *testing.T) {
 	other := submit(devcluster.BTCIntent("sweep-x", w["btc-hot"], "btc-cold", 100_000, devcluster.FakeUTXO(w["btc-hot"], 500_000)))
 
 	t.Run("compromised coordinator", func(t *testing.T) {
-		withCompromisedNode3(t, c, func(p peerpb.PeerClient) {
+		withCompromisedNode3(t, c, func(p peerpb.PeerClient, rlog rogueLog) {
 			invite := func(id string) error {
 				attempt := make([]byte, 16)
 				_, _ = rand.Read(attempt)
@@ -85,27 +84,51 @@ func TestAttacks(t *testing.T) {
 					t.Fatalf("node1 prepared a self-test with the cold wallet's key: %v", err)
 				}
 			})
-			t.Run("fail/relays another transaction under an approved request's ID", func(t *testing.T) {
+			// What node3 puts in the replicated log, every node checks
+			// itself when it applies it: each forgery below is refused by
+			// every node alike and changes nothing.
+			unchanged := func(t *testing.T, id string, want *transferpb.Transfer, approvals int) {
+				t.Helper()
+				time.Sleep(time.Second) // the entry is applied everywhere by then
+				for _, n := range []string{"node1", "node2"} {
+					got, err := cl.as(n, tr.Withdrawal).Get(ctx, &transferpb.GetRequest{RequestId: id})
+					if err != nil || string(got.Digest) != string(want.Digest) || len(got.Approvals) != approvals {
+						t.Fatalf("%s: %s changed: %v %v", n, id, got, err)
+					}
+					if !strings.Contains(c.LogTail(n, 400), "log entry refused") {
+						t.Fatalf("%s did not log the refusal", n)
+					}
+				}
+			}
+			t.Run("fail/logs another transaction under an approved request's ID", func(t *testing.T) {
 				swapped := devcluster.BTCIntent("refill-locked", w["btc-cold"], "btc-hot", 1_900_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000))
-				_, err := p.Propose(ctx, proposalFor("submit", &transferpb.SubmitRequest{Intent: swapped}, "withdrawal-svc", "withdrawal", "refill-locked", time.Now()))
-				if status.Code(err) != codes.AlreadyExists {
-					t.Fatalf("node1 accepted a swapped transaction: %v", err)
+				intent, _ := proto.MarshalOptions{Deterministic: true}.Marshal(swapped)
+				now := time.Now().UTC()
+				forged := &ledger.Transfer{ID: "refill-locked", Digest: make([]byte, 32), Home: "node3", Initiator: "withdrawal-svc",
+					InitiatorRole: "withdrawal", Source: "btc-cold", Chain: "btc", Asset: "BTC", Amount: "1900000", To: "x",
+					Intent: intent, PolicyHash: "p", SubmittedAt: now, ExpiresAt: now.Add(time.Hour), State: ledger.StateReady}
+				if err := rlog(ledger.Command{Kind: ledger.CmdSubmit, At: now, Submit: forged}); err != nil {
+					t.Fatal(err)
 				}
+				unchanged(t, "refill-locked", locked, 2)
 			})
-			t.Run("fail/relays an approval signed for another request", func(t *testing.T) {
+			t.Run("fail/logs an approval signed for another request", func(t *testing.T) {
+				pending, _ := cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: "refill-pending"})
 				sig := cl.approvalSig("tom", other.Digest)
-				_, err := p.Propose(ctx, proposalFor("decide", &transferpb.DecideRequest{RequestId: "refill-pending", Officer: "tom", Verdict: "approve",
-					Digest: other.Digest, Signature: sig}, "tom", "officer", "refill-pending", time.Now()))
-				if status.Code(err) != codes.InvalidArgument {
-					t.Fatalf("node1 recorded a replayed approval: %v", err)
+				err := rlog(ledger.Command{Kind: ledger.CmdApprove, At: time.Now().UTC(), ID: "refill-pending",
+					Approval: &ledger.Approval{Officer: "tom", Verdict: "approve", Signature: sig}})
+				if err != nil {
+					t.Fatal(err)
 				}
+				unchanged(t, "refill-pending", pending, 0)
 			})
-			t.Run("fail/backdates a request to skip its timelock", func(t *testing.T) {
-				old := devcluster.BTCIntent("refill-old", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000))
-				_, err := p.Propose(ctx, proposalFor("submit", &transferpb.SubmitRequest{Intent: old}, "withdrawal-svc", "withdrawal", "refill-old", time.Now().Add(-time.Hour)))
-				if err == nil || !strings.Contains(err.Error(), "clock") {
-					t.Fatalf("node1 accepted a backdated request: %v", err)
+			t.Run("fail/logs the release of a reservation another node holds", func(t *testing.T) {
+				err := rlog(ledger.Command{Kind: ledger.CmdRelease, At: time.Now().UTC(), ID: "refill-locked", Reason: "forged",
+					Reservation: &ledger.Reservation{Session: make([]byte, 32)}})
+				if err != nil {
+					t.Fatal(err)
 				}
+				unchanged(t, "refill-locked", locked, 2)
 			})
 		})
 	})
@@ -216,11 +239,6 @@ func TestAttacks(t *testing.T) {
 			}
 		}
 	})
-}
-
-func proposalFor(kind string, msg proto.Message, initiator, role, id string, at time.Time) *peerpb.Proposal {
-	b, _ := proto.Marshal(msg)
-	return &peerpb.Proposal{Kind: kind, Payload: b, Initiator: initiator, InitiatorRole: role, AtUnixMs: at.UnixMilli(), RequestId: id}
 }
 
 // loggedRefusal reports whether node logged a refused session whose reason

@@ -23,9 +23,11 @@ import (
 	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/peerpb"
 	"github.com/cofferhq/coffer/internal/devcluster"
+	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/pki"
 	"github.com/cofferhq/coffer/signer"
 	"github.com/cofferhq/coffer/signer/peer"
+	"github.com/cofferhq/coffer/signer/replica"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
@@ -101,13 +103,18 @@ func testRoguePeers(t *testing.T, c *devcluster.Cluster) {
 // testCompromisedNode stops node3 and speaks for it with its real HSM
 // identity: the worst a member can do on the peer protocol.
 func testCompromisedNode(t *testing.T, c *devcluster.Cluster) {
-	withCompromisedNode3(t, c, func(p peerpb.PeerClient) { roguePeerMessages(t, c, p) })
+	withCompromisedNode3(t, c, func(p peerpb.PeerClient, _ rogueLog) { roguePeerMessages(t, c, p) })
 }
 
 // withCompromisedNode3 stops node3, opens its HSM and serves its peer port
 // from this test (accepting whatever node1 and node2 send it), and hands
 // fn a peer client that speaks to node1 as node3. node3 restarts after.
-func withCompromisedNode3(t *testing.T, c *devcluster.Cluster, fn func(p peerpb.PeerClient)) {
+// rogueLog puts a command in the replicated log as node3, signed with
+// node3's HSM identity key (all a compromised node3 can sign), through
+// whichever node leads.
+type rogueLog func(cmd ledger.Command) error
+
+func withCompromisedNode3(t *testing.T, c *devcluster.Cluster, fn func(p peerpb.PeerClient, log rogueLog)) {
 	l := c.Layout
 	c.StopNode("node3")
 	defer func() {
@@ -146,7 +153,28 @@ func withCompromisedNode3(t *testing.T, c *devcluster.Cluster, fn func(p peerpb.
 		if err != nil {
 			return err
 		}
-		fn(p)
+		rlog := func(cmd ledger.Command) error {
+			entry, err := replica.SignEntry(d.Keystore.Identity(), cfg.Cluster, "node3", uint64(time.Now().UnixNano()), cmd)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for ctx.Err() == nil {
+				for _, leader := range []string{"node1", "node2"} {
+					lp, err := client.Peer(leader)
+					if err != nil {
+						return err
+					}
+					if _, err = lp.Forward(ctx, &peerpb.ForwardRequest{Entry: entry}); err == nil {
+						return nil
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			return ctx.Err()
+		}
+		fn(p, rlog)
 		return nil
 	})
 	if err != nil {
@@ -163,9 +191,7 @@ func (sink) RunSession(context.Context, string, *peerpb.RunRequest) (*peerpb.Run
 }
 func (sink) Deliver(context.Context, string, *peerpb.Envelope) error   { return nil }
 func (sink) Abort(context.Context, string, *peerpb.AbortRequest) error { return nil }
-func (sink) Propose(context.Context, string, *peerpb.Proposal) (*peerpb.ProposalResult, error) {
-	return &peerpb.ProposalResult{}, nil
-}
+func (sink) Forward(context.Context, string, []byte) error             { return nil }
 func (sink) Cosign(context.Context, string, *peerpb.CosignRequest) (*peerpb.CosignResponse, error) {
 	return &peerpb.CosignResponse{}, nil
 }
