@@ -225,3 +225,13 @@ func (a *operatorAPI) SubmitPolicy(ctx context.Context, req *operatorpb.SubmitPo
 func (a *operatorAPI) GetPolicy(context.Context, *operatorpb.GetPolicyRequest) (*operatorpb.PolicyInfo, error) {
 	return a.n.policyInfo(), nil
 }
+
+// ReplicationStatus implements operatorpb.OperatorServer.
+func (a *operatorAPI) ReplicationStatus(context.Context, *operatorpb.ReplicationStatusRequest) (*operatorpb.ReplicationStatusResponse, error) {
+	if a.n.rep == nil {
+		return nil, status.Error(codes.Unavailable, "replication not started")
+	}
+	s := a.n.rep.Status()
+	return &operatorpb.ReplicationStatusResponse{Node: s.Node, State: s.State, Leader: s.Leader, Term: s.Term,
+		CommitIndex: s.Commit, LastIndex: s.Last, AppliedIndex: s.Applied, Voters: s.Voters, Broken: s.Broken}, nil
+}

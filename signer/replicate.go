@@ -33,7 +33,7 @@ func (n *Node) startReplica() error {
 	rep, err := replica.New(replica.Config{
 		Node: n.cfg.Node, Cluster: n.cfg.Cluster, Dir: n.cfg.Store.RaftDir, Bind: n.cfg.Listen.Raft,
 		Voters: voters, Keys: keys, Credentials: n.creds, Membership: n.members, Identity: n.ks.Identity(),
-		Store: n.store, Forwarder: forwarder{n}, Log: n.log,
+		Store: n.store, Forwarder: forwarder{n}, PeerLog: n.peerLog, Log: n.log,
 		HeartbeatTimeout: time.Duration(n.cfg.Replication.HeartbeatTimeout),
 		CommitTimeout:    time.Duration(n.cfg.Replication.CommitTimeout),
 		SnapshotEvery:    n.cfg.Replication.SnapshotEvery,
@@ -43,9 +43,18 @@ func (n *Node) startReplica() error {
 	}
 	rep.Observe(n.observe)
 	n.rep = rep
-	if c, err := n.store.RecoverKeys(n.cfg.Node); err != nil {
+	return n.recoverKeys()
+}
+
+// recoverKeys copies this node's key records (its shares sealed by its own
+// HSM) from the replicated log into its key registry where they are
+// missing or older: a node whose store was lost signs again.
+func (n *Node) recoverKeys() error {
+	c, err := n.store.RecoverKeys(n.cfg.Node)
+	if err != nil {
 		return err
-	} else if c > 0 {
+	}
+	if c > 0 {
 		n.log.Info("key shares recovered from the replicated log", "keys", c)
 	}
 	return nil
@@ -70,7 +79,7 @@ func (n *Node) observe(r replica.Result) {
 		if err := n.reloadPolicies(); err != nil {
 			n.log.Error("reload policies after a snapshot", "err", err)
 		}
-		if _, err := n.store.RecoverKeys(n.cfg.Node); err != nil {
+		if err := n.recoverKeys(); err != nil {
 			n.log.Error("recover key shares after a snapshot", "err", err)
 		}
 	case r.Err != nil:
@@ -82,7 +91,7 @@ func (n *Node) observe(r replica.Result) {
 	case r.Kind == ledger.CmdPolicy:
 		n.logPolicyActivated(strings.TrimPrefix(r.ID, "policy:"))
 	case r.Kind == ledger.CmdKey && r.Proposer == n.cfg.Node:
-		if _, err := n.store.RecoverKeys(n.cfg.Node); err != nil {
+		if err := n.recoverKeys(); err != nil {
 			n.log.Error("recover key shares", "err", err)
 		}
 	}
@@ -101,6 +110,37 @@ func (n *Node) Forward(ctx context.Context, from string, entry []byte) error {
 		return errors.New("not replicating yet")
 	}
 	return n.rep.HandleForward(ctx, from, entry)
+}
+
+// RaftInfo implements peer.Handler: how long this node's log is.
+func (n *Node) RaftInfo(context.Context, string) (uint64, error) {
+	if n.rep == nil {
+		return 0, nil
+	}
+	return n.rep.Status().Last, nil
+}
+
+// peerLog asks every other member how long its log is and returns the
+// longest and how many answered.
+func (n *Node) peerLog(ctx context.Context) (uint64, int, error) {
+	var top uint64
+	answered := 0
+	for _, id := range n.memberIDs() {
+		if id == n.cfg.Node {
+			continue
+		}
+		cl, err := n.client.Peer(id)
+		if err != nil {
+			continue
+		}
+		r, err := cl.RaftInfo(ctx, &peerpb.RaftInfoRequest{})
+		if err != nil {
+			continue
+		}
+		answered++
+		top = max(top, r.LastIndex)
+	}
+	return top, answered, nil
 }
 
 // forwarder sends entries to the leader over the peer transport.

@@ -863,6 +863,150 @@ func (x *StatusResponse) GetTssLibrary() string {
 	return ""
 }
 
+type ReplicationStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicationStatusRequest) Reset() {
+	*x = ReplicationStatusRequest{}
+	mi := &file_operator_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicationStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicationStatusRequest) ProtoMessage() {}
+
+func (x *ReplicationStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_operator_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicationStatusRequest.ProtoReflect.Descriptor instead.
+func (*ReplicationStatusRequest) Descriptor() ([]byte, []int) {
+	return file_operator_proto_rawDescGZIP(), []int{13}
+}
+
+type ReplicationStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	State         string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`   // Leader, Follower, Candidate, Shutdown
+	Leader        string                 `protobuf:"bytes,3,opt,name=leader,proto3" json:"leader,omitempty"` // "" when none is known
+	Term          uint64                 `protobuf:"varint,4,opt,name=term,proto3" json:"term,omitempty"`
+	CommitIndex   uint64                 `protobuf:"varint,5,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
+	LastIndex     uint64                 `protobuf:"varint,6,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
+	AppliedIndex  uint64                 `protobuf:"varint,7,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"` // applied by this node's ledger
+	Voters        []string               `protobuf:"bytes,8,rep,name=voters,proto3" json:"voters,omitempty"`
+	Broken        bool                   `protobuf:"varint,9,opt,name=broken,proto3" json:"broken,omitempty"` // the store failed applying the log: the node refuses to sign
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicationStatusResponse) Reset() {
+	*x = ReplicationStatusResponse{}
+	mi := &file_operator_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicationStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicationStatusResponse) ProtoMessage() {}
+
+func (x *ReplicationStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_operator_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicationStatusResponse.ProtoReflect.Descriptor instead.
+func (*ReplicationStatusResponse) Descriptor() ([]byte, []int) {
+	return file_operator_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ReplicationStatusResponse) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *ReplicationStatusResponse) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *ReplicationStatusResponse) GetLeader() string {
+	if x != nil {
+		return x.Leader
+	}
+	return ""
+}
+
+func (x *ReplicationStatusResponse) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *ReplicationStatusResponse) GetCommitIndex() uint64 {
+	if x != nil {
+		return x.CommitIndex
+	}
+	return 0
+}
+
+func (x *ReplicationStatusResponse) GetLastIndex() uint64 {
+	if x != nil {
+		return x.LastIndex
+	}
+	return 0
+}
+
+func (x *ReplicationStatusResponse) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *ReplicationStatusResponse) GetVoters() []string {
+	if x != nil {
+		return x.Voters
+	}
+	return nil
+}
+
+func (x *ReplicationStatusResponse) GetBroken() bool {
+	if x != nil {
+		return x.Broken
+	}
+	return false
+}
+
 var File_operator_proto protoreflect.FileDescriptor
 
 const file_operator_proto_rawDesc = "" +
@@ -941,7 +1085,19 @@ const file_operator_proto_rawDesc = "" +
 	"\x0fsessions_active\x18\x05 \x01(\x05R\x0esessionsActive\x12*\n" +
 	"\x11tss_constant_time\x18\x06 \x01(\bR\x0ftssConstantTime\x12\x1f\n" +
 	"\vtss_library\x18\a \x01(\tR\n" +
-	"tssLibrary2\xdd\x04\n" +
+	"tssLibrary\"\x1a\n" +
+	"\x18ReplicationStatusRequest\"\x88\x02\n" +
+	"\x19ReplicationStatusResponse\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x16\n" +
+	"\x06leader\x18\x03 \x01(\tR\x06leader\x12\x12\n" +
+	"\x04term\x18\x04 \x01(\x04R\x04term\x12!\n" +
+	"\fcommit_index\x18\x05 \x01(\x04R\vcommitIndex\x12\x1d\n" +
+	"\n" +
+	"last_index\x18\x06 \x01(\x04R\tlastIndex\x12#\n" +
+	"\rapplied_index\x18\a \x01(\x04R\fappliedIndex\x12\x16\n" +
+	"\x06voters\x18\b \x03(\tR\x06voters\x12\x16\n" +
+	"\x06broken\x18\t \x01(\bR\x06broken2\xcf\x05\n" +
 	"\bOperator\x12K\n" +
 	"\x06Keygen\x12!.coffer.operator.v1.KeygenRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12M\n" +
 	"\aReshare\x12\".coffer.operator.v1.ReshareRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12U\n" +
@@ -949,7 +1105,8 @@ const file_operator_proto_rawDesc = "" +
 	"\fSelfTestSign\x12'.coffer.operator.v1.SelfTestSignRequest\x1a(.coffer.operator.v1.SelfTestSignResponse\x12O\n" +
 	"\x06Status\x12!.coffer.operator.v1.StatusRequest\x1a\".coffer.operator.v1.StatusResponse\x12W\n" +
 	"\fSubmitPolicy\x12'.coffer.operator.v1.SubmitPolicyRequest\x1a\x1e.coffer.operator.v1.PolicyInfo\x12Q\n" +
-	"\tGetPolicy\x12$.coffer.operator.v1.GetPolicyRequest\x1a\x1e.coffer.operator.v1.PolicyInfoB+Z)github.com/cofferhq/coffer/api/operatorpbb\x06proto3"
+	"\tGetPolicy\x12$.coffer.operator.v1.GetPolicyRequest\x1a\x1e.coffer.operator.v1.PolicyInfo\x12p\n" +
+	"\x11ReplicationStatus\x12,.coffer.operator.v1.ReplicationStatusRequest\x1a-.coffer.operator.v1.ReplicationStatusResponseB+Z)github.com/cofferhq/coffer/api/operatorpbb\x06proto3"
 
 var (
 	file_operator_proto_rawDescOnce sync.Once
@@ -963,21 +1120,23 @@ func file_operator_proto_rawDescGZIP() []byte {
 	return file_operator_proto_rawDescData
 }
 
-var file_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_operator_proto_goTypes = []any{
-	(*SubmitPolicyRequest)(nil),  // 0: coffer.operator.v1.SubmitPolicyRequest
-	(*GetPolicyRequest)(nil),     // 1: coffer.operator.v1.GetPolicyRequest
-	(*PolicyInfo)(nil),           // 2: coffer.operator.v1.PolicyInfo
-	(*KeygenRequest)(nil),        // 3: coffer.operator.v1.KeygenRequest
-	(*ReshareRequest)(nil),       // 4: coffer.operator.v1.ReshareRequest
-	(*Progress)(nil),             // 5: coffer.operator.v1.Progress
-	(*KeyInfo)(nil),              // 6: coffer.operator.v1.KeyInfo
-	(*ListKeysRequest)(nil),      // 7: coffer.operator.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),     // 8: coffer.operator.v1.ListKeysResponse
-	(*SelfTestSignRequest)(nil),  // 9: coffer.operator.v1.SelfTestSignRequest
-	(*SelfTestSignResponse)(nil), // 10: coffer.operator.v1.SelfTestSignResponse
-	(*StatusRequest)(nil),        // 11: coffer.operator.v1.StatusRequest
-	(*StatusResponse)(nil),       // 12: coffer.operator.v1.StatusResponse
+	(*SubmitPolicyRequest)(nil),       // 0: coffer.operator.v1.SubmitPolicyRequest
+	(*GetPolicyRequest)(nil),          // 1: coffer.operator.v1.GetPolicyRequest
+	(*PolicyInfo)(nil),                // 2: coffer.operator.v1.PolicyInfo
+	(*KeygenRequest)(nil),             // 3: coffer.operator.v1.KeygenRequest
+	(*ReshareRequest)(nil),            // 4: coffer.operator.v1.ReshareRequest
+	(*Progress)(nil),                  // 5: coffer.operator.v1.Progress
+	(*KeyInfo)(nil),                   // 6: coffer.operator.v1.KeyInfo
+	(*ListKeysRequest)(nil),           // 7: coffer.operator.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),          // 8: coffer.operator.v1.ListKeysResponse
+	(*SelfTestSignRequest)(nil),       // 9: coffer.operator.v1.SelfTestSignRequest
+	(*SelfTestSignResponse)(nil),      // 10: coffer.operator.v1.SelfTestSignResponse
+	(*StatusRequest)(nil),             // 11: coffer.operator.v1.StatusRequest
+	(*StatusResponse)(nil),            // 12: coffer.operator.v1.StatusResponse
+	(*ReplicationStatusRequest)(nil),  // 13: coffer.operator.v1.ReplicationStatusRequest
+	(*ReplicationStatusResponse)(nil), // 14: coffer.operator.v1.ReplicationStatusResponse
 }
 var file_operator_proto_depIdxs = []int32{
 	6,  // 0: coffer.operator.v1.Progress.key:type_name -> coffer.operator.v1.KeyInfo
@@ -989,15 +1148,17 @@ var file_operator_proto_depIdxs = []int32{
 	11, // 6: coffer.operator.v1.Operator.Status:input_type -> coffer.operator.v1.StatusRequest
 	0,  // 7: coffer.operator.v1.Operator.SubmitPolicy:input_type -> coffer.operator.v1.SubmitPolicyRequest
 	1,  // 8: coffer.operator.v1.Operator.GetPolicy:input_type -> coffer.operator.v1.GetPolicyRequest
-	5,  // 9: coffer.operator.v1.Operator.Keygen:output_type -> coffer.operator.v1.Progress
-	5,  // 10: coffer.operator.v1.Operator.Reshare:output_type -> coffer.operator.v1.Progress
-	8,  // 11: coffer.operator.v1.Operator.ListKeys:output_type -> coffer.operator.v1.ListKeysResponse
-	10, // 12: coffer.operator.v1.Operator.SelfTestSign:output_type -> coffer.operator.v1.SelfTestSignResponse
-	12, // 13: coffer.operator.v1.Operator.Status:output_type -> coffer.operator.v1.StatusResponse
-	2,  // 14: coffer.operator.v1.Operator.SubmitPolicy:output_type -> coffer.operator.v1.PolicyInfo
-	2,  // 15: coffer.operator.v1.Operator.GetPolicy:output_type -> coffer.operator.v1.PolicyInfo
-	9,  // [9:16] is the sub-list for method output_type
-	2,  // [2:9] is the sub-list for method input_type
+	13, // 9: coffer.operator.v1.Operator.ReplicationStatus:input_type -> coffer.operator.v1.ReplicationStatusRequest
+	5,  // 10: coffer.operator.v1.Operator.Keygen:output_type -> coffer.operator.v1.Progress
+	5,  // 11: coffer.operator.v1.Operator.Reshare:output_type -> coffer.operator.v1.Progress
+	8,  // 12: coffer.operator.v1.Operator.ListKeys:output_type -> coffer.operator.v1.ListKeysResponse
+	10, // 13: coffer.operator.v1.Operator.SelfTestSign:output_type -> coffer.operator.v1.SelfTestSignResponse
+	12, // 14: coffer.operator.v1.Operator.Status:output_type -> coffer.operator.v1.StatusResponse
+	2,  // 15: coffer.operator.v1.Operator.SubmitPolicy:output_type -> coffer.operator.v1.PolicyInfo
+	2,  // 16: coffer.operator.v1.Operator.GetPolicy:output_type -> coffer.operator.v1.PolicyInfo
+	14, // 17: coffer.operator.v1.Operator.ReplicationStatus:output_type -> coffer.operator.v1.ReplicationStatusResponse
+	10, // [10:18] is the sub-list for method output_type
+	2,  // [2:10] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name
@@ -1014,7 +1175,7 @@ func file_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_operator_proto_rawDesc), len(file_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,13 +22,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Operator_Keygen_FullMethodName       = "/coffer.operator.v1.Operator/Keygen"
-	Operator_Reshare_FullMethodName      = "/coffer.operator.v1.Operator/Reshare"
-	Operator_ListKeys_FullMethodName     = "/coffer.operator.v1.Operator/ListKeys"
-	Operator_SelfTestSign_FullMethodName = "/coffer.operator.v1.Operator/SelfTestSign"
-	Operator_Status_FullMethodName       = "/coffer.operator.v1.Operator/Status"
-	Operator_SubmitPolicy_FullMethodName = "/coffer.operator.v1.Operator/SubmitPolicy"
-	Operator_GetPolicy_FullMethodName    = "/coffer.operator.v1.Operator/GetPolicy"
+	Operator_Keygen_FullMethodName            = "/coffer.operator.v1.Operator/Keygen"
+	Operator_Reshare_FullMethodName           = "/coffer.operator.v1.Operator/Reshare"
+	Operator_ListKeys_FullMethodName          = "/coffer.operator.v1.Operator/ListKeys"
+	Operator_SelfTestSign_FullMethodName      = "/coffer.operator.v1.Operator/SelfTestSign"
+	Operator_Status_FullMethodName            = "/coffer.operator.v1.Operator/Status"
+	Operator_SubmitPolicy_FullMethodName      = "/coffer.operator.v1.Operator/SubmitPolicy"
+	Operator_GetPolicy_FullMethodName         = "/coffer.operator.v1.Operator/GetPolicy"
+	Operator_ReplicationStatus_FullMethodName = "/coffer.operator.v1.Operator/ReplicationStatus"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -54,6 +55,8 @@ type OperatorClient interface {
 	// loosen_delay; a rollback is refused.
 	SubmitPolicy(ctx context.Context, in *SubmitPolicyRequest, opts ...grpc.CallOption) (*PolicyInfo, error)
 	GetPolicy(ctx context.Context, in *GetPolicyRequest, opts ...grpc.CallOption) (*PolicyInfo, error)
+	// ReplicationStatus is this node's view of the replicated log.
+	ReplicationStatus(ctx context.Context, in *ReplicationStatusRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error)
 }
 
 type operatorClient struct {
@@ -152,6 +155,16 @@ func (c *operatorClient) GetPolicy(ctx context.Context, in *GetPolicyRequest, op
 	return out, nil
 }
 
+func (c *operatorClient) ReplicationStatus(ctx context.Context, in *ReplicationStatusRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplicationStatusResponse)
+	err := c.cc.Invoke(ctx, Operator_ReplicationStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -175,6 +188,8 @@ type OperatorServer interface {
 	// loosen_delay; a rollback is refused.
 	SubmitPolicy(context.Context, *SubmitPolicyRequest) (*PolicyInfo, error)
 	GetPolicy(context.Context, *GetPolicyRequest) (*PolicyInfo, error)
+	// ReplicationStatus is this node's view of the replicated log.
+	ReplicationStatus(context.Context, *ReplicationStatusRequest) (*ReplicationStatusResponse, error)
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -205,6 +220,9 @@ func (UnimplementedOperatorServer) SubmitPolicy(context.Context, *SubmitPolicyRe
 }
 func (UnimplementedOperatorServer) GetPolicy(context.Context, *GetPolicyRequest) (*PolicyInfo, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetPolicy not implemented")
+}
+func (UnimplementedOperatorServer) ReplicationStatus(context.Context, *ReplicationStatusRequest) (*ReplicationStatusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReplicationStatus not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -339,6 +357,24 @@ func _Operator_GetPolicy_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Operator_ReplicationStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplicationStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).ReplicationStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_ReplicationStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).ReplicationStatus(ctx, req.(*ReplicationStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -365,6 +401,10 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPolicy",
 			Handler:    _Operator_GetPolicy_Handler,
+		},
+		{
+			MethodName: "ReplicationStatus",
+			Handler:    _Operator_ReplicationStatus_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

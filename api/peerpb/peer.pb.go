@@ -285,6 +285,86 @@ func (*ForwardResponse) Descriptor() ([]byte, []int) {
 	return file_peer_proto_rawDescGZIP(), []int{3}
 }
 
+type RaftInfoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RaftInfoRequest) Reset() {
+	*x = RaftInfoRequest{}
+	mi := &file_peer_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RaftInfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RaftInfoRequest) ProtoMessage() {}
+
+func (x *RaftInfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_peer_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RaftInfoRequest.ProtoReflect.Descriptor instead.
+func (*RaftInfoRequest) Descriptor() ([]byte, []int) {
+	return file_peer_proto_rawDescGZIP(), []int{4}
+}
+
+type RaftInfoResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LastIndex     uint64                 `protobuf:"varint,1,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RaftInfoResponse) Reset() {
+	*x = RaftInfoResponse{}
+	mi := &file_peer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RaftInfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RaftInfoResponse) ProtoMessage() {}
+
+func (x *RaftInfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_peer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RaftInfoResponse.ProtoReflect.Descriptor instead.
+func (*RaftInfoResponse) Descriptor() ([]byte, []int) {
+	return file_peer_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RaftInfoResponse) GetLastIndex() uint64 {
+	if x != nil {
+		return x.LastIndex
+	}
+	return 0
+}
+
 type SessionSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kind  Kind                   `protobuf:"varint,1,opt,name=kind,proto3,enum=coffer.peer.v1.Kind" json:"kind,omitempty"`
@@ -321,7 +401,7 @@ type SessionSpec struct {
 
 func (x *SessionSpec) Reset() {
 	*x = SessionSpec{}
-	mi := &file_peer_proto_msgTypes[4]
+	mi := &file_peer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +413,7 @@ func (x *SessionSpec) String() string {
 func (*SessionSpec) ProtoMessage() {}
 
 func (x *SessionSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[4]
+	mi := &file_peer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +426,7 @@ func (x *SessionSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionSpec.ProtoReflect.Descriptor instead.
 func (*SessionSpec) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{4}
+	return file_peer_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SessionSpec) GetKind() Kind {
@@ -478,7 +558,7 @@ type PrepareRequest struct {
 
 func (x *PrepareRequest) Reset() {
 	*x = PrepareRequest{}
-	mi := &file_peer_proto_msgTypes[5]
+	mi := &file_peer_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +570,7 @@ func (x *PrepareRequest) String() string {
 func (*PrepareRequest) ProtoMessage() {}
 
 func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[5]
+	mi := &file_peer_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +583,7 @@ func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareRequest.ProtoReflect.Descriptor instead.
 func (*PrepareRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{5}
+	return file_peer_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PrepareRequest) GetSessionId() []byte {
@@ -528,7 +608,7 @@ type PrepareResponse struct {
 
 func (x *PrepareResponse) Reset() {
 	*x = PrepareResponse{}
-	mi := &file_peer_proto_msgTypes[6]
+	mi := &file_peer_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +620,7 @@ func (x *PrepareResponse) String() string {
 func (*PrepareResponse) ProtoMessage() {}
 
 func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[6]
+	mi := &file_peer_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +633,7 @@ func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareResponse.ProtoReflect.Descriptor instead.
 func (*PrepareResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{6}
+	return file_peer_proto_rawDescGZIP(), []int{8}
 }
 
 type RunRequest struct {
@@ -565,7 +645,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_peer_proto_msgTypes[7]
+	mi := &file_peer_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +657,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[7]
+	mi := &file_peer_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +670,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{7}
+	return file_peer_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RunRequest) GetSessionId() []byte {
@@ -619,7 +699,7 @@ type RunResponse struct {
 
 func (x *RunResponse) Reset() {
 	*x = RunResponse{}
-	mi := &file_peer_proto_msgTypes[8]
+	mi := &file_peer_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -631,7 +711,7 @@ func (x *RunResponse) String() string {
 func (*RunResponse) ProtoMessage() {}
 
 func (x *RunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[8]
+	mi := &file_peer_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -644,7 +724,7 @@ func (x *RunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunResponse.ProtoReflect.Descriptor instead.
 func (*RunResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{8}
+	return file_peer_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RunResponse) GetPublicKey() []byte {
@@ -714,7 +794,7 @@ type Sig struct {
 
 func (x *Sig) Reset() {
 	*x = Sig{}
-	mi := &file_peer_proto_msgTypes[9]
+	mi := &file_peer_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +806,7 @@ func (x *Sig) String() string {
 func (*Sig) ProtoMessage() {}
 
 func (x *Sig) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[9]
+	mi := &file_peer_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +819,7 @@ func (x *Sig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sig.ProtoReflect.Descriptor instead.
 func (*Sig) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{9}
+	return file_peer_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Sig) GetR() []byte {
@@ -779,7 +859,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_peer_proto_msgTypes[10]
+	mi := &file_peer_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -791,7 +871,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[10]
+	mi := &file_peer_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -804,7 +884,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{10}
+	return file_peer_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Envelope) GetSessionId() []byte {
@@ -850,7 +930,7 @@ type DeliverResponse struct {
 
 func (x *DeliverResponse) Reset() {
 	*x = DeliverResponse{}
-	mi := &file_peer_proto_msgTypes[11]
+	mi := &file_peer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +942,7 @@ func (x *DeliverResponse) String() string {
 func (*DeliverResponse) ProtoMessage() {}
 
 func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[11]
+	mi := &file_peer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +955,7 @@ func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliverResponse.ProtoReflect.Descriptor instead.
 func (*DeliverResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{11}
+	return file_peer_proto_rawDescGZIP(), []int{13}
 }
 
 type AbortRequest struct {
@@ -889,7 +969,7 @@ type AbortRequest struct {
 
 func (x *AbortRequest) Reset() {
 	*x = AbortRequest{}
-	mi := &file_peer_proto_msgTypes[12]
+	mi := &file_peer_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -901,7 +981,7 @@ func (x *AbortRequest) String() string {
 func (*AbortRequest) ProtoMessage() {}
 
 func (x *AbortRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[12]
+	mi := &file_peer_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -914,7 +994,7 @@ func (x *AbortRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortRequest.ProtoReflect.Descriptor instead.
 func (*AbortRequest) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{12}
+	return file_peer_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AbortRequest) GetSessionId() []byte {
@@ -946,7 +1026,7 @@ type AbortResponse struct {
 
 func (x *AbortResponse) Reset() {
 	*x = AbortResponse{}
-	mi := &file_peer_proto_msgTypes[13]
+	mi := &file_peer_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -958,7 +1038,7 @@ func (x *AbortResponse) String() string {
 func (*AbortResponse) ProtoMessage() {}
 
 func (x *AbortResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_peer_proto_msgTypes[13]
+	mi := &file_peer_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -971,7 +1051,7 @@ func (x *AbortResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortResponse.ProtoReflect.Descriptor instead.
 func (*AbortResponse) Descriptor() ([]byte, []int) {
-	return file_peer_proto_rawDescGZIP(), []int{13}
+	return file_peer_proto_rawDescGZIP(), []int{15}
 }
 
 var File_peer_proto protoreflect.FileDescriptor
@@ -991,7 +1071,11 @@ const file_peer_proto_rawDesc = "" +
 	"\tlast_size\x18\x03 \x01(\x04R\blastSize\"&\n" +
 	"\x0eForwardRequest\x12\x14\n" +
 	"\x05entry\x18\x01 \x01(\fR\x05entry\"\x11\n" +
-	"\x0fForwardResponse\"\xce\x04\n" +
+	"\x0fForwardResponse\"\x11\n" +
+	"\x0fRaftInfoRequest\"1\n" +
+	"\x10RaftInfoResponse\x12\x1d\n" +
+	"\n" +
+	"last_index\x18\x01 \x01(\x04R\tlastIndex\"\xce\x04\n" +
 	"\vSessionSpec\x12(\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x14.coffer.peer.v1.KindR\x04kind\x12\x15\n" +
 	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n" +
@@ -1060,13 +1144,14 @@ const file_peer_proto_rawDesc = "" +
 	"\vKIND_KEYGEN\x10\x01\x12\r\n" +
 	"\tKIND_SIGN\x10\x02\x12\x10\n" +
 	"\fKIND_RESHARE\x10\x03\x12\x11\n" +
-	"\rKIND_TRANSFER\x10\x042\xb3\x03\n" +
+	"\rKIND_TRANSFER\x10\x042\x82\x04\n" +
 	"\x04Peer\x12J\n" +
 	"\aPrepare\x12\x1e.coffer.peer.v1.PrepareRequest\x1a\x1f.coffer.peer.v1.PrepareResponse\x12>\n" +
 	"\x03Run\x12\x1a.coffer.peer.v1.RunRequest\x1a\x1b.coffer.peer.v1.RunResponse\x12D\n" +
 	"\aDeliver\x12\x18.coffer.peer.v1.Envelope\x1a\x1f.coffer.peer.v1.DeliverResponse\x12D\n" +
 	"\x05Abort\x12\x1c.coffer.peer.v1.AbortRequest\x1a\x1d.coffer.peer.v1.AbortResponse\x12J\n" +
-	"\aForward\x12\x1e.coffer.peer.v1.ForwardRequest\x1a\x1f.coffer.peer.v1.ForwardResponse\x12G\n" +
+	"\aForward\x12\x1e.coffer.peer.v1.ForwardRequest\x1a\x1f.coffer.peer.v1.ForwardResponse\x12M\n" +
+	"\bRaftInfo\x12\x1f.coffer.peer.v1.RaftInfoRequest\x1a .coffer.peer.v1.RaftInfoResponse\x12G\n" +
 	"\x06Cosign\x12\x1d.coffer.peer.v1.CosignRequest\x1a\x1e.coffer.peer.v1.CosignResponseB'Z%github.com/cofferhq/coffer/api/peerpbb\x06proto3"
 
 var (
@@ -1082,42 +1167,46 @@ func file_peer_proto_rawDescGZIP() []byte {
 }
 
 var file_peer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_peer_proto_goTypes = []any{
-	(Kind)(0),               // 0: coffer.peer.v1.Kind
-	(*CosignRequest)(nil),   // 1: coffer.peer.v1.CosignRequest
-	(*CosignResponse)(nil),  // 2: coffer.peer.v1.CosignResponse
-	(*ForwardRequest)(nil),  // 3: coffer.peer.v1.ForwardRequest
-	(*ForwardResponse)(nil), // 4: coffer.peer.v1.ForwardResponse
-	(*SessionSpec)(nil),     // 5: coffer.peer.v1.SessionSpec
-	(*PrepareRequest)(nil),  // 6: coffer.peer.v1.PrepareRequest
-	(*PrepareResponse)(nil), // 7: coffer.peer.v1.PrepareResponse
-	(*RunRequest)(nil),      // 8: coffer.peer.v1.RunRequest
-	(*RunResponse)(nil),     // 9: coffer.peer.v1.RunResponse
-	(*Sig)(nil),             // 10: coffer.peer.v1.Sig
-	(*Envelope)(nil),        // 11: coffer.peer.v1.Envelope
-	(*DeliverResponse)(nil), // 12: coffer.peer.v1.DeliverResponse
-	(*AbortRequest)(nil),    // 13: coffer.peer.v1.AbortRequest
-	(*AbortResponse)(nil),   // 14: coffer.peer.v1.AbortResponse
+	(Kind)(0),                // 0: coffer.peer.v1.Kind
+	(*CosignRequest)(nil),    // 1: coffer.peer.v1.CosignRequest
+	(*CosignResponse)(nil),   // 2: coffer.peer.v1.CosignResponse
+	(*ForwardRequest)(nil),   // 3: coffer.peer.v1.ForwardRequest
+	(*ForwardResponse)(nil),  // 4: coffer.peer.v1.ForwardResponse
+	(*RaftInfoRequest)(nil),  // 5: coffer.peer.v1.RaftInfoRequest
+	(*RaftInfoResponse)(nil), // 6: coffer.peer.v1.RaftInfoResponse
+	(*SessionSpec)(nil),      // 7: coffer.peer.v1.SessionSpec
+	(*PrepareRequest)(nil),   // 8: coffer.peer.v1.PrepareRequest
+	(*PrepareResponse)(nil),  // 9: coffer.peer.v1.PrepareResponse
+	(*RunRequest)(nil),       // 10: coffer.peer.v1.RunRequest
+	(*RunResponse)(nil),      // 11: coffer.peer.v1.RunResponse
+	(*Sig)(nil),              // 12: coffer.peer.v1.Sig
+	(*Envelope)(nil),         // 13: coffer.peer.v1.Envelope
+	(*DeliverResponse)(nil),  // 14: coffer.peer.v1.DeliverResponse
+	(*AbortRequest)(nil),     // 15: coffer.peer.v1.AbortRequest
+	(*AbortResponse)(nil),    // 16: coffer.peer.v1.AbortResponse
 }
 var file_peer_proto_depIdxs = []int32{
 	0,  // 0: coffer.peer.v1.SessionSpec.kind:type_name -> coffer.peer.v1.Kind
-	5,  // 1: coffer.peer.v1.PrepareRequest.spec:type_name -> coffer.peer.v1.SessionSpec
-	10, // 2: coffer.peer.v1.RunResponse.sigs:type_name -> coffer.peer.v1.Sig
-	6,  // 3: coffer.peer.v1.Peer.Prepare:input_type -> coffer.peer.v1.PrepareRequest
-	8,  // 4: coffer.peer.v1.Peer.Run:input_type -> coffer.peer.v1.RunRequest
-	11, // 5: coffer.peer.v1.Peer.Deliver:input_type -> coffer.peer.v1.Envelope
-	13, // 6: coffer.peer.v1.Peer.Abort:input_type -> coffer.peer.v1.AbortRequest
+	7,  // 1: coffer.peer.v1.PrepareRequest.spec:type_name -> coffer.peer.v1.SessionSpec
+	12, // 2: coffer.peer.v1.RunResponse.sigs:type_name -> coffer.peer.v1.Sig
+	8,  // 3: coffer.peer.v1.Peer.Prepare:input_type -> coffer.peer.v1.PrepareRequest
+	10, // 4: coffer.peer.v1.Peer.Run:input_type -> coffer.peer.v1.RunRequest
+	13, // 5: coffer.peer.v1.Peer.Deliver:input_type -> coffer.peer.v1.Envelope
+	15, // 6: coffer.peer.v1.Peer.Abort:input_type -> coffer.peer.v1.AbortRequest
 	3,  // 7: coffer.peer.v1.Peer.Forward:input_type -> coffer.peer.v1.ForwardRequest
-	1,  // 8: coffer.peer.v1.Peer.Cosign:input_type -> coffer.peer.v1.CosignRequest
-	7,  // 9: coffer.peer.v1.Peer.Prepare:output_type -> coffer.peer.v1.PrepareResponse
-	9,  // 10: coffer.peer.v1.Peer.Run:output_type -> coffer.peer.v1.RunResponse
-	12, // 11: coffer.peer.v1.Peer.Deliver:output_type -> coffer.peer.v1.DeliverResponse
-	14, // 12: coffer.peer.v1.Peer.Abort:output_type -> coffer.peer.v1.AbortResponse
-	4,  // 13: coffer.peer.v1.Peer.Forward:output_type -> coffer.peer.v1.ForwardResponse
-	2,  // 14: coffer.peer.v1.Peer.Cosign:output_type -> coffer.peer.v1.CosignResponse
-	9,  // [9:15] is the sub-list for method output_type
-	3,  // [3:9] is the sub-list for method input_type
+	5,  // 8: coffer.peer.v1.Peer.RaftInfo:input_type -> coffer.peer.v1.RaftInfoRequest
+	1,  // 9: coffer.peer.v1.Peer.Cosign:input_type -> coffer.peer.v1.CosignRequest
+	9,  // 10: coffer.peer.v1.Peer.Prepare:output_type -> coffer.peer.v1.PrepareResponse
+	11, // 11: coffer.peer.v1.Peer.Run:output_type -> coffer.peer.v1.RunResponse
+	14, // 12: coffer.peer.v1.Peer.Deliver:output_type -> coffer.peer.v1.DeliverResponse
+	16, // 13: coffer.peer.v1.Peer.Abort:output_type -> coffer.peer.v1.AbortResponse
+	4,  // 14: coffer.peer.v1.Peer.Forward:output_type -> coffer.peer.v1.ForwardResponse
+	6,  // 15: coffer.peer.v1.Peer.RaftInfo:output_type -> coffer.peer.v1.RaftInfoResponse
+	2,  // 16: coffer.peer.v1.Peer.Cosign:output_type -> coffer.peer.v1.CosignResponse
+	10, // [10:17] is the sub-list for method output_type
+	3,  // [3:10] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -1134,7 +1223,7 @@ func file_peer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peer_proto_rawDesc), len(file_peer_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,12 +23,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Peer_Prepare_FullMethodName = "/coffer.peer.v1.Peer/Prepare"
-	Peer_Run_FullMethodName     = "/coffer.peer.v1.Peer/Run"
-	Peer_Deliver_FullMethodName = "/coffer.peer.v1.Peer/Deliver"
-	Peer_Abort_FullMethodName   = "/coffer.peer.v1.Peer/Abort"
-	Peer_Forward_FullMethodName = "/coffer.peer.v1.Peer/Forward"
-	Peer_Cosign_FullMethodName  = "/coffer.peer.v1.Peer/Cosign"
+	Peer_Prepare_FullMethodName  = "/coffer.peer.v1.Peer/Prepare"
+	Peer_Run_FullMethodName      = "/coffer.peer.v1.Peer/Run"
+	Peer_Deliver_FullMethodName  = "/coffer.peer.v1.Peer/Deliver"
+	Peer_Abort_FullMethodName    = "/coffer.peer.v1.Peer/Abort"
+	Peer_Forward_FullMethodName  = "/coffer.peer.v1.Peer/Forward"
+	Peer_RaftInfo_FullMethodName = "/coffer.peer.v1.Peer/RaftInfo"
+	Peer_Cosign_FullMethodName   = "/coffer.peer.v1.Peer/Cosign"
 )
 
 // PeerClient is the client API for Peer service.
@@ -50,6 +51,10 @@ type PeerClient interface {
 	// leader, which appends it; every node verifies the entry again when it
 	// applies it (signer/replica).
 	Forward(ctx context.Context, in *ForwardRequest, opts ...grpc.CallOption) (*ForwardResponse, error)
+	// RaftInfo tells a node that starts without raft state how long the
+	// caller's log is (signer/replica: a node that lost its state does not
+	// vote until it caught up).
+	RaftInfo(ctx context.Context, in *RaftInfoRequest, opts ...grpc.CallOption) (*RaftInfoResponse, error)
 	// Cosign asks a node to witness the caller's latest audit checkpoint
 	// (DESIGN.md §7): it checks the caller's signature and that the
 	// checkpoint extends the last one it cosigned for the caller, then adds
@@ -115,6 +120,16 @@ func (c *peerClient) Forward(ctx context.Context, in *ForwardRequest, opts ...gr
 	return out, nil
 }
 
+func (c *peerClient) RaftInfo(ctx context.Context, in *RaftInfoRequest, opts ...grpc.CallOption) (*RaftInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RaftInfoResponse)
+	err := c.cc.Invoke(ctx, Peer_RaftInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *peerClient) Cosign(ctx context.Context, in *CosignRequest, opts ...grpc.CallOption) (*CosignResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CosignResponse)
@@ -144,6 +159,10 @@ type PeerServer interface {
 	// leader, which appends it; every node verifies the entry again when it
 	// applies it (signer/replica).
 	Forward(context.Context, *ForwardRequest) (*ForwardResponse, error)
+	// RaftInfo tells a node that starts without raft state how long the
+	// caller's log is (signer/replica: a node that lost its state does not
+	// vote until it caught up).
+	RaftInfo(context.Context, *RaftInfoRequest) (*RaftInfoResponse, error)
 	// Cosign asks a node to witness the caller's latest audit checkpoint
 	// (DESIGN.md §7): it checks the caller's signature and that the
 	// checkpoint extends the last one it cosigned for the caller, then adds
@@ -173,6 +192,9 @@ func (UnimplementedPeerServer) Abort(context.Context, *AbortRequest) (*AbortResp
 }
 func (UnimplementedPeerServer) Forward(context.Context, *ForwardRequest) (*ForwardResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Forward not implemented")
+}
+func (UnimplementedPeerServer) RaftInfo(context.Context, *RaftInfoRequest) (*RaftInfoResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RaftInfo not implemented")
 }
 func (UnimplementedPeerServer) Cosign(context.Context, *CosignRequest) (*CosignResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Cosign not implemented")
@@ -288,6 +310,24 @@ func _Peer_Forward_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Peer_RaftInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RaftInfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PeerServer).RaftInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Peer_RaftInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PeerServer).RaftInfo(ctx, req.(*RaftInfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Peer_Cosign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CosignRequest)
 	if err := dec(in); err != nil {
@@ -332,6 +372,10 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Forward",
 			Handler:    _Peer_Forward_Handler,
+		},
+		{
+			MethodName: "RaftInfo",
+			Handler:    _Peer_RaftInfo_Handler,
 		},
 		{
 			MethodName: "Cosign",

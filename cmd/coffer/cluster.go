@@ -10,7 +10,7 @@ import (
 	"github.com/cofferhq/coffer/internal/devcluster"
 )
 
-func newClusterCmd() *cobra.Command {
+func newClusterCmd(clusterPath *string) *cobra.Command {
 	cmd := &cobra.Command{Use: "cluster", Short: "Development clusters on one machine"}
 	var o devcluster.Options
 	var dir string
@@ -44,7 +44,7 @@ func newClusterCmd() *cobra.Command {
 	f.DurationVar(&timeout, "session-timeout", time.Minute, "session deadline")
 	f.StringVar(&o.LogLevel, "log-level", "info", "node log level")
 	_ = initCmd.MarkFlagRequired("dir")
-	cmd.AddCommand(initCmd)
+	cmd.AddCommand(initCmd, newClusterStatusCmd(clusterPath))
 	return cmd
 }
 

@@ -14,7 +14,7 @@ func newRootCmd() *cobra.Command {
 	// One constructor per command family, each in its own file.
 	root.AddCommand(
 		// commands are appended below, one line each
-		newClusterCmd(),
+		newClusterCmd(&clusterPath),
 		newKeygenCmd(&clusterPath),
 		newReshareCmd(&clusterPath),
 		newKeysCmd(&clusterPath),

@@ -28,6 +28,7 @@ type Handler interface {
 	Deliver(ctx context.Context, from string, env *peerpb.Envelope) error
 	Abort(ctx context.Context, from string, req *peerpb.AbortRequest) error
 	Forward(ctx context.Context, from string, entry []byte) error
+	RaftInfo(ctx context.Context, from string) (uint64, error)
 	Cosign(ctx context.Context, from string, req *peerpb.CosignRequest) (*peerpb.CosignResponse, error)
 }
 
@@ -152,6 +153,19 @@ func (s *Server) Forward(ctx context.Context, req *peerpb.ForwardRequest) (*peer
 		return nil, toStatus(err)
 	}
 	return &peerpb.ForwardResponse{}, nil
+}
+
+// RaftInfo implements peerpb.PeerServer.
+func (s *Server) RaftInfo(ctx context.Context, _ *peerpb.RaftInfoRequest) (*peerpb.RaftInfoResponse, error) {
+	from, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	last, err := s.h.RaftInfo(ctx, from)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &peerpb.RaftInfoResponse{LastIndex: last}, nil
 }
 
 // Cosign implements peerpb.PeerServer.

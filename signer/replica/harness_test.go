@@ -95,7 +95,7 @@ func (c *testCluster) start(name string) {
 	st.SetApprovalVerifier(acceptApprovals{})
 	rep, err := New(Config{Node: name, Cluster: "c", Dir: filepath.Join(c.dirs[name], "raft"), Bind: c.addrs[name],
 		Voters: c.addrs, Keys: c.pubs, Credentials: c.creds[name], Membership: c.members, Identity: c.keys[name],
-		Store: st, Forwarder: forwarder{c: c, from: name}, Log: quiet(),
+		Store: st, Forwarder: forwarder{c: c, from: name}, PeerLog: c.peerLog(name), Log: quiet(),
 		HeartbeatTimeout: 300 * time.Millisecond, SnapshotEvery: 64})
 	if err != nil {
 		c.t.Fatalf("start %s: %v", name, err)
@@ -186,4 +186,20 @@ func transfer(id, home string) *ledger.Transfer {
 
 func submitCmd(id, home string) ledger.Command {
 	return ledger.Command{Kind: ledger.CmdSubmit, At: t0, Submit: transfer(id, home)}
+}
+
+// peerLog reports the longest log among the other running nodes, as the
+// peer transport's RaftInfo does between processes.
+func (c *testCluster) peerLog(self string) PeerLog {
+	return func(context.Context) (uint64, int, error) {
+		var top uint64
+		answered := 0
+		for _, name := range c.names {
+			if n := c.node(name); name != self && n != nil {
+				top = max(top, n.rep.Status().Last)
+				answered++
+			}
+		}
+		return top, answered, nil
+	}
 }

@@ -44,7 +44,10 @@ type Config struct {
 	Identity    crypto.Signer // this node's HSM identity key
 	Store       *ledger.Store
 	Forwarder   Forwarder
-	Log         *slog.Logger
+	// PeerLog asks the peers how long their log is, for a node that starts
+	// without raft state (votegate.go). Nil: never asked.
+	PeerLog PeerLog
+	Log     *slog.Logger
 	// Timing; zero means the defaults below.
 	HeartbeatTimeout time.Duration
 	CommitTimeout    time.Duration
@@ -70,6 +73,7 @@ type Replica struct {
 
 	seqMu sync.Mutex
 	seq   uint64
+	done  chan struct{}
 }
 
 // New opens the raft state in cfg.Dir and joins the cluster; a node with
@@ -115,9 +119,19 @@ func New(cfg Config) (*Replica, error) {
 		_ = logs.Close()
 		return nil, fmt.Errorf("new replica: %w", err)
 	}
-	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+	netTrans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: hcLogger(log, "raft-net"),
 	})
+	gate := &voteGate{}
+	trans := newGatedTransport(netTrans, gate)
+	// raft's applied index counts every entry (commands, no-ops,
+	// configuration), so it reaches the peers' last index
+	gate.applied = func() uint64 {
+		if r := trans.r.Load(); r != nil {
+			return r.AppliedIndex()
+		}
+		return 0
+	}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.Node)
 	rc.Logger = hcLogger(log, "raft")
@@ -136,13 +150,16 @@ func New(cfg Config) (*Replica, error) {
 		_ = logs.Close()
 		return nil, fmt.Errorf("new replica: %w", err)
 	}
-	if !has {
-		var servers []raft.Server
-		for node, addr := range cfg.Voters {
-			servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(node), Address: raft.ServerAddress(addr)})
-		}
-		sort.Slice(servers, func(i, j int) bool { return servers[i].ID < servers[j].ID })
-		if err := raft.BootstrapCluster(rc, logs, logs, snaps, trans, raft.Configuration{Servers: servers}); err != nil {
+	done := make(chan struct{})
+	var servers []raft.Server
+	for node, addr := range cfg.Voters {
+		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(node), Address: raft.ServerAddress(addr)})
+	}
+	sort.Slice(servers, func(i, j int) bool { return servers[i].ID < servers[j].ID })
+	initial := raft.Configuration{Servers: servers}
+	gated := !has && cfg.PeerLog != nil && len(cfg.Voters) > 1
+	if !has && !gated {
+		if err := raft.BootstrapCluster(rc, logs, logs, snaps, trans, initial); err != nil {
 			_ = trans.Close()
 			_ = logs.Close()
 			return nil, fmt.Errorf("new replica: bootstrap: %w", err)
@@ -155,7 +172,26 @@ func New(cfg Config) (*Replica, error) {
 		_ = logs.Close()
 		return nil, fmt.Errorf("new replica: %w", err)
 	}
-	rep := &Replica{cfg: cfg, raft: r, fsm: f, trans: trans, layer: layer, logs: logs, log: log}
+	trans.r.Store(r)
+	if gated {
+		// No raft state here: a new cluster, or a node that lost its state.
+		// It neither votes nor bootstraps (so it cannot campaign) until peers
+		// tell it which: a new cluster bootstraps, a lost node waits to be
+		// sent the log by the leader.
+		need := len(cfg.Voters) - len(cfg.Voters)/2
+		log.Info("no raft state here: this node waits for its peers before it votes or bootstraps", "peers_needed", need)
+		gate.target.Store(^uint64(0))
+		following := func() bool { return caughtUpWithLeader(r, cfg.Node) }
+		bootstrap := func() {
+			if err := r.BootstrapCluster(initial).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+				log.Error("bootstrap", "err", err)
+				return
+			}
+			log.Info("raft bootstrapped", "voters", len(servers))
+		}
+		go gate.closedUntilPeersAnswer(cfg.PeerLog, need, following, bootstrap, done, log.Info)
+	}
+	rep := &Replica{cfg: cfg, raft: r, fsm: f, trans: netTrans, layer: layer, logs: logs, log: log, done: done}
 	log.Info("replica started", "bind", cfg.Bind, "applied_index", f.applied.Load())
 	return rep, nil
 }
@@ -169,6 +205,7 @@ func or(d, def time.Duration) time.Duration {
 
 // Close leaves raft and closes its files; the ledger stays open.
 func (r *Replica) Close() error {
+	close(r.done)
 	err := r.raft.Shutdown().Error()
 	err = errors.Join(err, r.trans.Close(), r.logs.Close())
 	return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"sync"
@@ -211,4 +212,40 @@ func TestCatchUp(t *testing.T) {
 	res := propose(t, c.node("node3"), submitCmd("from-node3", "node3"))
 	c.waitAll(res.Index)
 	c.sameEverywhere("from-node3")
+}
+
+// TestWipedVoterWaitsForTheLog: a node that lost its raft state must not
+// help a stale node become leader: entries committed while the stale node
+// was down survive, and every node ends with them.
+func TestWipedVoterWaitsForTheLog(t *testing.T) {
+	c := newTestCluster(t, 3)
+	c.leader()
+	c.stop("node2") // node2 will be stale
+	var last uint64
+	var ids []string
+	for i := range 5 {
+		id := fmt.Sprintf("while-node2-down-%d", i)
+		ids = append(ids, id)
+		last = propose(t, c.node("node1"), submitCmd(id, "node1")).Index
+	}
+	c.waitAll(last) // node1 and node3 hold them: committed
+	// node3 loses its store and raft state; node1, the only other node with
+	// the entries, goes down; node2 comes back stale
+	c.stop("node3")
+	if err := os.RemoveAll(c.dirs["node3"]); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.MkdirAll(c.dirs["node3"], 0o700)
+	c.stop("node1")
+	c.start("node2")
+	c.start("node3")
+	time.Sleep(3 * time.Second) // many election timeouts: node2 must not win with node3's vote
+	for _, name := range []string{"node2", "node3"} {
+		if st := c.node(name).rep.Status(); st.State == "Leader" {
+			t.Fatalf("fail/%s became leader without the committed entries (%+v)", name, st)
+		}
+	}
+	c.start("node1")
+	c.waitAll(last)
+	c.sameEverywhere(ids...)
 }

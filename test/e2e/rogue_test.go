@@ -192,6 +192,7 @@ func (sink) RunSession(context.Context, string, *peerpb.RunRequest) (*peerpb.Run
 func (sink) Deliver(context.Context, string, *peerpb.Envelope) error   { return nil }
 func (sink) Abort(context.Context, string, *peerpb.AbortRequest) error { return nil }
 func (sink) Forward(context.Context, string, []byte) error             { return nil }
+func (sink) RaftInfo(context.Context, string) (uint64, error)          { return 0, nil }
 func (sink) Cosign(context.Context, string, *peerpb.CosignRequest) (*peerpb.CosignResponse, error) {
 	return &peerpb.CosignResponse{}, nil
 }

@@ -69,13 +69,18 @@ func (c clients) sign(officer string, v policy.Verdict, digest []byte) []byte {
 
 // decide has an officer sign a verdict over digest and send it to node2.
 func (c clients) decide(officer, verdict string, t *transferpb.Transfer, digest []byte) (*transferpb.Transfer, error) {
+	return c.decideAt("node2", officer, verdict, t, digest)
+}
+
+// decideAt sends an officer's signed decision to node.
+func (c clients) decideAt(node, officer, verdict string, t *transferpb.Transfer, digest []byte) (*transferpb.Transfer, error) {
 	cc := c.tr.Officers[officer]
 	v := policy.VerdictApprove
 	if verdict == "reject" {
 		v = policy.VerdictReject
 	}
 	sig := c.sign(officer, v, digest)
-	return c.as("node2", cc).Decide(context.Background(), &transferpb.DecideRequest{RequestId: t.RequestId, Officer: officer, Verdict: verdict, Digest: digest, Signature: sig})
+	return c.as(node, cc).Decide(context.Background(), &transferpb.DecideRequest{RequestId: t.RequestId, Officer: officer, Verdict: verdict, Digest: digest, Signature: sig})
 }
 
 func verifyBTC(t *testing.T, tx *transferpb.Transfer, prevouts []*transferpb.UTXO) {
