@@ -22,6 +22,9 @@ type upOptions struct {
 
 func bringUp(ctx context.Context, w io.Writer, o upOptions) (*devcluster.Cluster, func(), error) {
 	dir := o.dir
+	if dir != "" {
+		o.keep = true // a folder the caller named is kept
+	}
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "coffer-cluster-"); err != nil {
