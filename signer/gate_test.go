@@ -87,6 +87,13 @@ rules:
       destination: {classes: [cold]}
       assets: [BTC]
     action: allow
+  - id: refill
+    match:
+      source: {wallets: [btc-cold]}
+      destination: {wallets: [btc-hot]}
+      assets: [BTC]
+    action: allow
+    timelock: 1h
 `
 
 // gateNode is a node without a network: a real ledger and audit log in a
@@ -191,5 +198,55 @@ func TestGateLogsBeforeItUnseals(t *testing.T) {
 	}
 	if n.audit.Size() <= sizeBefore {
 		t.Fatal("the decision was not logged")
+	}
+}
+
+// TestTimelockRunsFromWhenThisNodeSawTheRequest: a home node that stamps a
+// request two hours back (as a compromised home would, to skip a 1 h
+// timelock) convinces only itself: this node's gate runs the timelock from
+// when it saw the request and refuses.
+func TestTimelockRunsFromWhenThisNodeSawTheRequest(t *testing.T) {
+	n, _, _, _ := gateNode(t)
+	ctx := context.Background()
+	cold, err := n.store.Key("k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	utxo := &transferpb.UTXO{Txid: strings.Repeat("cd", 32), Vout: 0, Amount: 500_000,
+		PkScript: append([]byte{0x00, 0x14}, btcutil.Hash160(cold.PublicKey)...)}
+	in := &transferpb.Intent{RequestId: "r-back", SourceWallet: "btc-cold", Destination: "btc-hot", Asset: "BTC", Amount: "100000",
+		Btc: &transferpb.BTC{Utxos: []*transferpb.UTXO{utxo}, FeeRate: 2000, MaxFee: 100000}}
+	backdated := time.Now().UTC().Add(-2 * time.Hour)
+	tr, err := n.submitTransfer(ctx, in, "svc", "withdrawal", backdated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if !tr.NotBefore.Before(now) {
+		t.Fatalf("by the backdated stamp the timelock should be over: not before %s", tr.NotBefore)
+	}
+	// the (compromised) home declares it ready, as its stamp allows
+	if tr, err = n.propose(ctx, ledger.Command{Kind: ledger.CmdSetState, At: now, ID: tr.ID, State: ledger.StateReady}); err != nil {
+		t.Fatal(err)
+	}
+	pv, err := n.activePolicy(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := n.rebuild(pv, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := n.decide(pv, b, tr, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Allowed() || !strings.Contains(d.Reason, "timelock") {
+		t.Fatalf("fail/a backdated request passed this node's timelock: %s %s", d.Effect, d.Reason)
+	}
+	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: "k2", Parties: []string{"node1", "node2"}, RequestId: "r-back",
+		Coordinator: "node1", LogIndex: n.rep.Applied()}
+	if _, err := n.prepareTransfer(ctx, []byte("session-back-id-32-bytes-long..."), spec); err == nil || !strings.Contains(err.Error(), "timelock") {
+		t.Fatalf("fail/the gate prepared a backdated request inside its timelock: %v", err)
 	}
 }
