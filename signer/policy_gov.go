@@ -133,15 +133,12 @@ func (n *Node) reloadPolicies() error {
 	return n.replayPolicies()
 }
 
-// genesisAt is the genesis policy's time: it predates every version
-// accepted after it.
-func (n *Node) genesisAt() time.Time {
-	at := n.now().UTC()
-	if vs, err := n.store.Policies(); err == nil && len(vs) > 0 && vs[0].At.Before(at) {
-		at = vs[0].At.Add(-time.Second)
-	}
-	return at
-}
+// genesisAt is the genesis policy's time in the governance history. It is
+// the same on every node, whenever the node started: versions in the
+// replicated log are checked against the history in log order, and a
+// genesis stamped with a node's start time would make a node that started
+// later refuse versions the others accepted.
+func (n *Node) genesisAt() time.Time { return time.Unix(0, 0).UTC() }
 
 func (n *Node) policyInfo() *operatorpb.PolicyInfo {
 	n.polMu.Lock()
