@@ -1,11 +1,11 @@
-// Package migration proves that key material sealed by an older release
-// still opens and signs under the current one. Its fixtures in testdata/
-// were made by the release named in their fixture.json (real SoftHSM
-// tokens, real tss-lib keygen): they are test material only and must never
-// hold a real key.
-//
-// Regenerate (only when a new sealed format is introduced, and keep the old
-// fixture beside the new one):
-//
-//	go test ./test/migration -write-fixture testdata/NAME
+// Package migration proves that key material made by an older release
+// still loads and signs under the current one. Its fixture in testdata/
+// holds the share and pre-parameter encodings an older release's nodes
+// sealed in their HSMs (its fixture.json names the release; the encodings
+// were unsealed from that release's own SoftHSM fixture). The tests seal
+// them in SoftHSM tokens made at run time, as a node stores them, open them
+// again, sign with every pair and a child key, and reshare to a changed
+// committee. The sealed blob's format does not depend on tss-lib; the share
+// encoding is what an upgrade of tss-lib can break. Test material only: it
+// must never hold a real key.
 package migration

@@ -13,12 +13,18 @@ import (
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
-// unsealShare opens node's share of the fixture key in its token, as a
-// node does for a session.
+// unsealShare seals node's old-release share encoding in its SoftHSM token
+// as a node stores it, then opens and decodes it as a node does for a
+// session.
 func unsealShare(t *testing.T, f *fixture, node string) *ctss.Share {
 	t.Helper()
-	ks := keystore(t, f, node)
-	plain, err := ks.Open(fixtureCtx(), signer.ShareAAD(f.Cluster, node, f.KeyID, f.Generation), f.Shares[node])
+	ks := keystore(t, node)
+	aad := signer.ShareAAD(f.Cluster, node, f.KeyID, f.Generation)
+	blob, err := ks.Seal(context.Background(), aad, f.Shares[node])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := ks.Open(context.Background(), aad, blob)
 	if err != nil {
 		t.Fatalf("unseal %s's share: %v", node, err)
 	}
@@ -31,8 +37,13 @@ func unsealShare(t *testing.T, f *fixture, node string) *ctss.Share {
 
 func unsealPreParams(t *testing.T, f *fixture, node string) *ctss.PreParams {
 	t.Helper()
-	ks := keystore(t, f, node)
-	plain, err := ks.Open(fixtureCtx(), signer.PreParamsAAD(f.Cluster, node), f.PreParams[node])
+	ks := keystore(t, node)
+	aad := signer.PreParamsAAD(f.Cluster, node)
+	blob, err := ks.Seal(context.Background(), aad, f.PreParams[node])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := ks.Open(context.Background(), aad, blob)
 	if err != nil {
 		t.Fatalf("unseal %s's pre-parameters: %v", node, err)
 	}
@@ -108,8 +119,11 @@ func TestSealedSharesSign(t *testing.T) {
 			}
 		})
 		t.Run("fail/"+dir+"/blob bound to its node", func(t *testing.T) {
-			ks := keystore(t, f, "node1")
-			if _, err := ks.Open(fixtureCtx(), signer.ShareAAD(f.Cluster, "node1", f.KeyID, f.Generation), f.Shares["node2"]); err == nil {
+			blob, err := keystore(t, "node2").Seal(context.Background(), signer.ShareAAD(f.Cluster, "node2", f.KeyID, f.Generation), f.Shares["node2"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := keystore(t, "node1").Open(context.Background(), signer.ShareAAD(f.Cluster, "node1", f.KeyID, f.Generation), blob); err == nil {
 				t.Fatal("node2's sealed share opened in node1's token")
 			}
 		})
