@@ -37,6 +37,8 @@ type ledgerTx struct {
 	// proposer's authority over the transfer is then checked, and spend
 	// changes are tracked for reservations' limit checks.
 	repl *replCtx
+	// deltas are the transaction's spend changes, for the spend watcher.
+	deltas []spendDelta
 }
 
 // openLedgerTx binds the transfer buckets of tx. Open creates them; a

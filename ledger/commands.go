@@ -58,6 +58,8 @@ func (s *Store) Apply(cmd Command) (Transfer, error) {
 		return Transfer{}, fmt.Errorf("apply %s to transfer %q: %w", cmd.Kind, cmd.ID, err)
 	}
 	var r applied
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
 		r, err = applyTx(tx, cmd, nil)
@@ -66,6 +68,7 @@ func (s *Store) Apply(cmd Command) (Transfer, error) {
 	if err != nil {
 		return Transfer{}, fmt.Errorf("apply %s to transfer %q: %w", cmd.Kind, cmd.ID, err)
 	}
+	s.tell(r.deltas, 0)
 	s.logApplied(cmd, r)
 	return r.out, nil
 }
@@ -75,6 +78,7 @@ type applied struct {
 	out     Transfer
 	seq     uint64
 	changed bool
+	deltas  []spendDelta
 }
 
 // applyTx applies a checked, normalized command inside tx. An error leaves
@@ -134,6 +138,7 @@ func applyTx(tx *bolt.Tx, cmd Command, repl *replCtx) (applied, error) {
 		}
 	}
 	r.out, err = l.mustTransfer(cmd.ID)
+	r.deltas = l.deltas
 	return r, err
 }
 

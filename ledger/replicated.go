@@ -52,6 +52,8 @@ func (s *Store) ApplyIndexed(index uint64, origin Origin, cmd Command) (out Tran
 	cmd = cmd.normalized()
 	refusal := cmd.check()
 	var r applied
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		last, err := appliedIndex(tx)
 		if err != nil {
@@ -90,8 +92,10 @@ func (s *Store) ApplyIndexed(index uint64, origin Origin, cmd Command) (out Tran
 		if err != nil {
 			return Transfer{}, false, fmt.Errorf("apply log entry %d: %w", index, err)
 		}
+		s.tell(nil, index)
 		return Transfer{}, false, fmt.Errorf("%w: %s to transfer %q: %w", ErrRefused, cmd.Kind, cmd.ID, refusal)
 	}
+	s.tell(r.deltas, index)
 	s.logApplied(cmd, r)
 	return r.out, false, nil
 }
@@ -110,13 +114,21 @@ func deterministic(err error) bool {
 // MarkApplied records index as applied without a ledger command (a log
 // entry for another part of the node, refused before it reached here).
 func (s *Store) MarkApplied(index uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	moved := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		last, err := appliedIndex(tx)
 		if err != nil || index <= last {
 			return err
 		}
+		moved = true
 		return setApplied(tx, index)
 	})
+	if err == nil && moved {
+		s.tell(nil, index)
+	}
+	return err
 }
 
 // AppliedIndex is the last log index applied (0 for none).

@@ -78,6 +78,8 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 	if err := l.spends.Put(spendKey(r.Spend.At, t.ID), spend); err != nil {
 		return Transfer{}, false, fmt.Errorf("index spend: %w", err)
 	}
+	sp := r.Spend
+	l.deltas = append(l.deltas, spendDelta{id: t.ID, spend: &sp})
 	if err := l.spendChanged(t.ID); err != nil {
 		return Transfer{}, false, err
 	}
@@ -121,6 +123,7 @@ func (l *ledgerTx) release(cmd Command) (Transfer, bool, error) {
 	if err := l.spends.Delete(spendKey(t.Reservation.Spend.At, t.ID)); err != nil {
 		return Transfer{}, false, fmt.Errorf("unindex spend: %w", err)
 	}
+	l.deltas = append(l.deltas, spendDelta{id: t.ID})
 	if err := l.spendChanged(t.ID); err != nil {
 		return Transfer{}, false, err
 	}

@@ -117,6 +117,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // buckets are kept.
 func (s *Store) Restore(r io.Reader) (uint64, error) {
 	var index uint64
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
 		index, err = restoreTx(tx, r)
@@ -124,6 +126,11 @@ func (s *Store) Restore(r io.Reader) (uint64, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("restore snapshot: %w", err)
+	}
+	if s.watcher != nil {
+		if err := s.resetWatcher(s.watcher); err != nil {
+			return 0, fmt.Errorf("restore snapshot: %w", err)
+		}
 	}
 	s.log.Info("ledger restored from snapshot", "applied_index", index)
 	return index, nil

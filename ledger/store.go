@@ -22,7 +22,11 @@ type Store struct {
 	db  *bolt.DB
 	log *slog.Logger
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// applyMu orders commits and what the spend watcher is told of them:
+	// it sees changes in the order they were committed.
+	applyMu  sync.Mutex
+	watcher  SpendWatcher
 	changed  chan struct{} // closed and replaced after each transfer change
 	verifier ApprovalVerifier
 	policies PolicyVerifier

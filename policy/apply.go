@@ -74,20 +74,20 @@ func (ev *evaluation) limits(r *rule, rq *resolved) string {
 		switch l.Scope {
 		case ScopeRule:
 			buf = append(append(buf, "rule "...), r.r.ID...)
-			w.add(ev.st.spends.byRule[r.r.ID], rq.asset.id, since)
+			ev.st.spends.addWindow(&w, ScopeRule, r.r.ID, rq.asset.id, since)
 		case ScopeSource:
 			buf = append(append(buf, "source "...), rq.src.w.ID...)
-			w.add(ev.st.spends.bySource[rq.src.w.ID], rq.asset.id, since)
+			ev.st.spends.addWindow(&w, ScopeSource, rq.src.w.ID, rq.asset.id, since)
 		case ScopeDestination:
 			buf = append(buf, "destination "...)
 			if rq.dst != nil {
 				buf = append(buf, rq.dst.w.ID...)
 				for _, a := range rq.dst.w.Addresses {
-					w.add(ev.st.spends.byDest[a], rq.asset.id, since)
+					ev.st.spends.addWindow(&w, ScopeDestination, a, rq.asset.id, since)
 				}
 			} else {
 				buf = append(buf, rq.to...)
-				w.add(ev.st.spends.byDest[rq.to], rq.asset.id, since)
+				ev.st.spends.addWindow(&w, ScopeDestination, rq.to, rq.asset.id, since)
 			}
 		}
 		buf = since.AppendFormat(append(buf, r.windows[i]...), time.RFC3339Nano)

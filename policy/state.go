@@ -107,7 +107,7 @@ type stateIndex struct {
 	frozen    bool
 	approvals []Approval          // sorted (digest, officer, at, verdict)
 	byDigest  map[Hash][]Approval // views into approvals
-	spends    *spendIndex         // shared by WithApprovals/WithFrozen
+	spends    spendSource         // shared by WithApprovals/WithFrozen
 	balances  map[walletAsset]Amount
 	wlFrom    map[[2]string]time.Time // (whitelist, address) → active from
 	wlActs    []WhitelistActivation
@@ -234,7 +234,7 @@ func (s State) Snapshot() Snapshot {
 	return Snapshot{
 		Frozen:               ix.frozen,
 		Approvals:            slices.Clone(ix.approvals),
-		Spends:               slices.Clone(ix.spends.all),
+		Spends:               ix.spends.list(),
 		WhitelistActivations: slices.Clone(ix.wlActs),
 		Balances:             slices.Clone(ix.balList),
 	}

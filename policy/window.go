@@ -44,10 +44,7 @@ func newSpendIndex(in []Spend) (*spendIndex, error) {
 		s.To = canonicalAddress(s.To)
 		all = append(all, s)
 	}
-	slices.SortFunc(all, func(a, b Spend) int {
-		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Source, b.Source), cmp.Compare(a.To, b.To),
-			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Asset, b.Asset), a.Amount.Cmp(b.Amount))
-	})
+	slices.SortFunc(all, compareSpends)
 	ix := &spendIndex{all: all, byRule: map[string]*series{}, bySource: map[string]*series{}, byDest: map[string]*series{}}
 	for _, s := range all {
 		if s.Rule != "" {
@@ -61,6 +58,35 @@ func newSpendIndex(in []Spend) (*spendIndex, error) {
 	}
 	return ix, nil
 }
+
+// compareSpends is the canonical order of spends.
+func compareSpends(a, b Spend) int {
+	return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Source, b.Source), cmp.Compare(a.To, b.To),
+		cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Asset, b.Asset), a.Amount.Cmp(b.Amount))
+}
+
+// spendSource is where an evaluation reads its spends: a spendIndex built
+// from a snapshot, or a Book kept incrementally.
+type spendSource interface {
+	// addWindow adds to w the count (all assets) and the sum (of asset)
+	// of the spends in scope under key at or after since.
+	addWindow(w *window, scope Scope, key, asset string, since time.Time)
+	// list returns the spends in canonical order.
+	list() []Spend
+}
+
+func (ix *spendIndex) addWindow(w *window, scope Scope, key, asset string, since time.Time) {
+	switch scope {
+	case ScopeRule:
+		w.add(ix.byRule[key], asset, since)
+	case ScopeSource:
+		w.add(ix.bySource[key], asset, since)
+	case ScopeDestination:
+		w.add(ix.byDest[key], asset, since)
+	}
+}
+
+func (ix *spendIndex) list() []Spend { return slices.Clone(ix.all) }
 
 func addSpend(m map[string]*series, key string, s Spend) {
 	se := m[key]

@@ -87,6 +87,10 @@ rules:
       destination: {classes: [cold]}
       assets: [BTC]
     action: allow
+    limits:
+      - {scope: rule, window: 24h, max_amount: "2100000000000000", max_count: 100000000}
+      - {scope: source, window: 1h, max_amount: "2100000000000000"}
+      - {scope: destination, window: 24h, max_amount: "2100000000000000"}
   - id: refill
     match:
       source: {wallets: [btc-cold]}
@@ -98,7 +102,7 @@ rules:
 
 // gateNode is a node without a network: a real ledger and audit log in a
 // temp bbolt file, an in-memory keystore, a signed policy and a key record.
-func gateNode(t *testing.T) (*Node, *audittest.FailingKeystore, *countingKeystore, []byte) {
+func gateNode(t testing.TB) (*Node, *audittest.FailingKeystore, *countingKeystore, []byte) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := ledger.Open(filepath.Join(t.TempDir(), "node.db"), ledger.Options{}, log)
@@ -137,7 +141,8 @@ func gateNode(t *testing.T) (*Node, *audittest.FailingKeystore, *countingKeystor
 	}
 	cfg := &Config{Node: "node1", Cluster: "c"}
 	cfg.Policy.File, cfg.Policy.Signatures = filepath.Join(dir, "p.yaml"), []string{filepath.Join(dir, "s.json")}
-	n := &Node{cfg: cfg, ks: ks, store: st, log: log, now: time.Now, audit: al, sessions: map[string]*entry{}}
+	n := &Node{cfg: cfg, ks: ks, store: st, log: log, now: time.Now, audit: al, sessions: map[string]*entry{},
+		spends: newSpendBook(st, time.Now, log)}
 	if n.history, err = loadPolicy(cfg, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +242,7 @@ func TestTimelockRunsFromWhenThisNodeSawTheRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := n.decide(pv, b, tr, now)
+	d, _, err := n.decide(pv, b, tr, now)
 	if err != nil {
 		t.Fatal(err)
 	}

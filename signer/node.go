@@ -56,8 +56,9 @@ type Node struct {
 	gateMu   sync.Mutex // serializes the gate's evaluate-and-reserve
 	submitMu sync.Mutex // serializes submissions (existence check, then write)
 
-	rep  *replica.Replica
-	wake chan string // home transfers changed by the log: re-evaluate them
+	spends *spendBook // limit totals, kept as the log applies
+	rep    *replica.Replica
+	wake   chan string // home transfers changed by the log: re-evaluate them
 }
 
 // New builds a node. It checks that the HSM identity key is the one the
@@ -85,6 +86,10 @@ func New(cfg *Config, d Deps) (*Node, error) {
 		members[m.ID] = peer.Member{ID: m.ID, Address: m.Peer, IdentityKey: ed25519.PublicKey(k)}
 	}
 	n.members = members
+	n.spends = newSpendBook(d.Store, func() time.Time { return n.now() }, n.log)
+	if err := n.spends.cover(0); err != nil {
+		return nil, fmt.Errorf("new node: %w", err)
+	}
 	ca, err := readCert(cfg.TLS.CA)
 	if err != nil {
 		return nil, fmt.Errorf("new node: CA: %w", err)

@@ -14,7 +14,7 @@ import (
 
 // startSoloReplica makes n a one-node raft cluster over real TLS on
 // 127.0.0.1, as Run does, so the workflow's commands go through the log.
-func startSoloReplica(t *testing.T, n *Node) {
+func startSoloReplica(t testing.TB, n *Node) {
 	t.Helper()
 	ca, _, err := pki.NewCA(n.cfg.Cluster, time.Hour)
 	if err != nil {

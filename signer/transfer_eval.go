@@ -8,27 +8,10 @@ import (
 	"github.com/cofferhq/coffer/policy"
 )
 
-// snapshot is the policy state as this node's ledger knows it: the
-// transfer's recorded approvals (each verified when it was recorded) and
-// the reserved or signed spends of other transfers inside the policy's
-// longest limit window (older ones can change no decision, and a decision
-// never reads them, however long the history).
-func (n *Node) snapshot(pv *policyView, t ledger.Transfer, now time.Time) (policy.State, error) {
+// approvalsState is the policy state without spends: the transfer's
+// recorded approvals, each verified when it was recorded.
+func approvalsState(t ledger.Transfer) (policy.State, error) {
 	var snap policy.Snapshot
-	var spends []ledger.Spend
-	if pv.window > 0 {
-		var err error
-		if spends, err = n.store.SpendsExcept(now.Add(-pv.window), t.ID); err != nil {
-			return policy.State{}, fmt.Errorf("read spends: %w", err)
-		}
-	}
-	for _, s := range spends {
-		amt, err := policy.ParseAmount(s.Amount)
-		if err != nil {
-			return policy.State{}, fmt.Errorf("spend of %s: %w", s.Source, err)
-		}
-		snap.Spends = append(snap.Spends, policy.Spend{At: s.At, Source: s.Source, To: s.To, Rule: s.Rule, Asset: s.Asset, Amount: amt})
-	}
 	for _, a := range t.Approvals {
 		var v policy.Verdict
 		if err := v.UnmarshalText([]byte(a.Verdict)); err != nil {
@@ -40,11 +23,14 @@ func (n *Node) snapshot(pv *policyView, t ledger.Transfer, now time.Time) (polic
 }
 
 // decide evaluates the policy for a built transfer on this node's state
-// and clock.
-func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time) (policy.Decision, error) {
-	st, err := n.snapshot(pv, t, now)
+// and clock: its approvals, and the limit totals of every other
+// transfer's reserved or signed spend as the log stood at the returned
+// index (a reservation names it, so the log refuses the reservation if
+// another spend changed since).
+func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time) (policy.Decision, uint64, error) {
+	st, err := approvalsState(t)
 	if err != nil {
-		return policy.Decision{}, err
+		return policy.Decision{}, 0, err
 	}
 	req := b.req
 	// A timelock runs from when this node saw the request (less the skew
@@ -54,7 +40,7 @@ func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time
 	if t.ID != "" {
 		seen, ok, err := n.store.SeenAt(t.ID)
 		if err != nil {
-			return policy.Decision{}, err
+			return policy.Decision{}, 0, err
 		}
 		if !ok {
 			seen = now
@@ -63,7 +49,17 @@ func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time
 			req.SubmittedAt = start
 		}
 	}
-	return policy.Evaluate(pv.p, st, req, now), nil
+	if err := n.spends.cover(pv.window); err != nil {
+		return policy.Decision{}, 0, fmt.Errorf("load limit totals: %w", err)
+	}
+	var (
+		d     policy.Decision
+		index uint64
+	)
+	n.spends.book.Read(func(v policy.BookView) {
+		d, index = policy.Evaluate(pv.p, st.WithBook(v, t.ID), req, now), v.Index()
+	})
+	return d, index, nil
 }
 
 // seenSkew is how much earlier than this node saw it a request may have

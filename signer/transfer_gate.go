@@ -189,7 +189,6 @@ func (n *Node) evaluateAndReserve(ctx context.Context, pv *policyView, b *built,
 	defer n.gateMu.Unlock()
 	var d policy.Decision
 	for try := 0; ; try++ {
-		basedOn := n.rep.Applied()
 		t, err := n.store.Transfer(id)
 		if err != nil {
 			return policy.Decision{}, err
@@ -200,7 +199,8 @@ func (n *Node) evaluateAndReserve(ctx context.Context, pv *policyView, b *built,
 		default:
 			return policy.Decision{}, fmt.Errorf("request %s is %s, not ready to sign", id, t.State)
 		}
-		if d, err = n.decide(pv, b, t, now); err != nil {
+		var basedOn uint64
+		if d, basedOn, err = n.decide(pv, b, t, now); err != nil {
 			return d, err
 		}
 		if !d.Allowed() {

@@ -48,7 +48,7 @@ func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initia
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
-	d, err := n.decide(pv, b, ledger.Transfer{Digest: b.digest[:]}, at)
+	d, _, err := n.decide(pv, b, ledger.Transfer{Digest: b.digest[:]}, at)
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
@@ -137,7 +137,7 @@ func (n *Node) reevaluate(ctx context.Context, t ledger.Transfer, now time.Time)
 	if err != nil {
 		return t, err // transient (store, keys): try again later
 	}
-	d, err := n.decide(pv, b, t, now)
+	d, _, err := n.decide(pv, b, t, now)
 	if err != nil {
 		return t, err
 	}
@@ -190,7 +190,7 @@ func (n *Node) awaitHome(ctx context.Context, t ledger.Transfer, now time.Time) 
 	if err != nil {
 		return t
 	}
-	d, err := n.decide(pv, b, t, now)
+	d, _, err := n.decide(pv, b, t, now)
 	if err != nil {
 		return t
 	}

@@ -31,7 +31,7 @@ func (n *Node) view(t ledger.Transfer) *transferpb.Transfer {
 	}
 	v.Summary = b.summary
 	if !t.State.Final() && t.State != ledger.StateSigning {
-		if d, err := n.decide(pv, b, t, now); err == nil {
+		if d, _, err := n.decide(pv, b, t, now); err == nil {
 			for _, m := range d.Missing {
 				v.Missing = append(v.Missing, m.Text)
 			}
