@@ -56,9 +56,9 @@ proto:
 	cd api && protoc -I. --go_out=. --go_opt=module=github.com/cofferhq/coffer/api \
 		--go-grpc_out=. --go-grpc_opt=module=github.com/cofferhq/coffer/api peer.proto operator.proto transfer.proto audit.proto
 
-## fixtures: regenerate the test pre-parameters (several minutes of safe primes)
+## fixtures: add test pre-parameters up to 15 sets (several minutes of safe primes)
 fixtures:
-	$(GO) run ./signer/tss/internal/genfixtures -n 9 -out signer/tss/testdata/preparams.json
+	$(GO) run ./signer/tss/internal/genfixtures -n 15 -keep -out signer/tss/testdata/preparams.json
 
 clean:
 	rm -rf $(BIN)

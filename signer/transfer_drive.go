@@ -3,6 +3,7 @@ package signer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -10,12 +11,36 @@ import (
 	"github.com/cofferhq/coffer/ledger"
 )
 
-// maxAttempts bounds the home node's automatic retries of a request, and
-// retryBackoff spaces them.
+// retryBackoff spaces the home node's retries of a failed request: the
+// n-th failure waits retryBackoff·2^(n-1), at most maxBackoff. A request is
+// retried until it is signed, denied or expires: a failure (a node down,
+// a session cut by a crash) is not an outcome.
 const (
-	maxAttempts  = 3
 	retryBackoff = 3 * time.Second
+	maxBackoff   = time.Minute
 )
+
+// backoff is how long after its last failure a request waits.
+func backoff(attempts int) time.Duration {
+	d := retryBackoff
+	for i := 1; i < attempts && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// staleAfter is how long a reservation's session may run before the home
+// node takes it as dead (its coordinator or a signer was killed
+// mid-session) and resumes it: a new session over the same transaction.
+func (n *Node) staleAfter() time.Duration {
+	return time.Duration(n.cfg.Sessions.Timeout) + 30*time.Second
+}
+
+// stale reports whether t is signing under a session that went silent,
+// by this node's clock.
+func (n *Node) stale(t ledger.Transfer, now time.Time) bool {
+	return t.State == ledger.StateSigning && t.Reservation != nil && now.Sub(t.Reservation.At) > n.staleAfter()
+}
 
 // kick starts signing when this node is the request's home and it is ready.
 func (n *Node) kick(t ledger.Transfer) {
@@ -34,8 +59,12 @@ func (n *Node) drive(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n.cfg.Sessions.Timeout)+15*time.Second)
 	defer cancel()
 	t, err := n.store.Transfer(id)
-	if err != nil || t.Home != n.cfg.Node || (t.State != ledger.StateReady && t.State != ledger.StateFailed) {
+	if err != nil || t.Home != n.cfg.Node || (t.State != ledger.StateReady && t.State != ledger.StateFailed && !n.stale(t, n.now())) {
 		return
+	}
+	if t.State == ledger.StateSigning {
+		n.log.Warn("resuming a session that went silent", "request", id, "session", fmt.Sprintf("%x", t.Reservation.Session),
+			"reserved_at", t.Reservation.At)
 	}
 	pv, err := n.activePolicy(n.now())
 	if err != nil {
@@ -83,18 +112,20 @@ func (n *Node) drive(id string) {
 	}
 }
 
-// pickSigners chooses k committee members: self first, then the others in
-// committee order, skipping excluded ones.
+// pickSigners chooses k committee members: self, then the members after
+// it in committee order (wrapping round), skipping excluded ones. Homes
+// spread their sessions over the committee instead of all leaning on its
+// first member; with n = 5 and t = 1, node1 signs with node2 and node3
+// with node4, pairs that share no node (the limits hold all the same: they
+// are counted by the replicated log, not by the pair).
 func pickSigners(committee []string, k int, self string, exclude []string) []string {
-	if !slices.Contains(committee, self) {
+	at := slices.Index(committee, self)
+	if at < 0 {
 		return nil
 	}
 	out := []string{self}
-	for _, c := range committee {
-		if len(out) == k {
-			break
-		}
-		if c != self && !slices.Contains(exclude, c) {
+	for i := 1; i < len(committee) && len(out) < k; i++ {
+		if c := committee[(at+i)%len(committee)]; !slices.Contains(exclude, c) {
 			out = append(out, c)
 		}
 	}
@@ -125,10 +156,16 @@ func (n *Node) schedule(ctx context.Context) {
 		}
 		now := n.now().UTC()
 		for _, tr := range open {
-			if tr.State.Final() || tr.State == ledger.StateSigning {
+			if tr.State.Final() {
 				continue
 			}
-			if tr.State == ledger.StateFailed && (tr.Attempts >= maxAttempts || now.Sub(tr.UpdatedAt) < 2*time.Second) {
+			if tr.State == ledger.StateSigning {
+				if _, busy := n.driving.Load(tr.ID); !busy && n.stale(tr, now) {
+					go n.drive(tr.ID)
+				}
+				continue
+			}
+			if tr.State == ledger.StateFailed && now.Sub(tr.UpdatedAt) < backoff(tr.Attempts) {
 				if now.After(tr.ExpiresAt) {
 					_, _ = n.reevaluate(ctx, tr, now)
 				}
@@ -144,7 +181,7 @@ func (n *Node) schedule(ctx context.Context) {
 			if err != nil {
 				continue
 			}
-			if next.State == ledger.StateReady || next.State == ledger.StateFailed && next.Attempts < maxAttempts {
+			if next.State == ledger.StateReady || next.State == ledger.StateFailed {
 				go n.drive(next.ID)
 			}
 		}

@@ -63,14 +63,25 @@ func fixtureFile(t *testing.T) string {
 // its conf once per process.
 func startCluster(t *testing.T, timeout time.Duration) *devcluster.Cluster {
 	t.Helper()
+	return startClusterN(t, 3, timeout)
+}
+
+// startClusterN is startCluster with nodes nodes (at most 5: the fixture
+// holds 15 pre-parameter sets, three per node for the treasury's keys).
+func startClusterN(t *testing.T, nodes int, timeout time.Duration) *devcluster.Cluster {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	l, err := devcluster.Init(ctx, dir, devcluster.Options{Nodes: 3, SelfTestSigning: true, PoolSize: 0,
+	l, err := devcluster.Init(ctx, dir, devcluster.Options{Nodes: nodes, SelfTestSigning: true, PoolSize: 0,
 		SessionTimeout: timeout, LogLevel: "debug"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = l.ImportPreParams(ctx, fixtureFile(t), map[string][]int{"node1": {0, 3, 6}, "node2": {1, 4, 7}, "node3": {2, 5, 8}})
+	sets := map[string][]int{}
+	for i, n := range l.Nodes {
+		sets[n.ID] = []int{i, i + nodes, i + 2*nodes}
+	}
+	err = l.ImportPreParams(ctx, fixtureFile(t), sets)
 	if err != nil {
 		t.Fatal(err)
 	}

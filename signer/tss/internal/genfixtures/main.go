@@ -17,9 +17,18 @@ import (
 func main() {
 	n := flag.Int("n", 9, "how many sets")
 	out := flag.String("out", "preparams.json", "output file")
+	keep := flag.Bool("keep", false, "keep the sets already in the output file and add sets up to -n")
 	flag.Parse()
 	var all []json.RawMessage
-	for i := 0; i < *n; i++ {
+	if *keep {
+		if b, err := os.ReadFile(*out); err == nil {
+			if err := json.Unmarshal(b, &all); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+	}
+	for i := len(all); i < *n; i++ {
 		start := time.Now()
 		pp, err := ctss.GeneratePreParams(context.Background(), 2)
 		if err != nil {
