@@ -126,6 +126,10 @@ func (r *Reservation) validate() error {
 		return invalid("spend amount %q must be a decimal in base units", r.Spend.Amount)
 	case len(r.Spend.Rule) > maxName:
 		return invalid("spend rule longer than %d bytes", maxName)
+	case len(r.Resumes) > maxSession:
+		return invalid("resumed session longer than %d bytes", maxSession)
+	case len(r.Superseded) > 0 || r.Silent:
+		return invalid("a command cannot name superseded sessions or silence one: the ledger records them")
 	}
 	seen := make(map[string]bool, len(r.Outpoints))
 	for _, op := range r.Outpoints {
@@ -158,10 +162,13 @@ func (r *Result) validate() error {
 // sameHolds reports whether two reservations of one session pin the same
 // outpoints and nonce.
 func sameHolds(a, b *Reservation) bool {
-	if !bytes.Equal(a.Session, b.Session) || a.NonceKey != b.NonceKey {
-		return false
-	}
-	return slices.Equal(a.Outpoints, b.Outpoints)
+	return bytes.Equal(a.Session, b.Session) && samePins(a, b)
+}
+
+// samePins reports whether two reservations pin the same outpoints and
+// nonce, whatever their sessions.
+func samePins(a, b *Reservation) bool {
+	return a.NonceKey == b.NonceKey && slices.Equal(a.Outpoints, b.Outpoints)
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

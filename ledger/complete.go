@@ -23,10 +23,19 @@ func (l *ledgerTx) complete(cmd Command) (Transfer, bool, error) {
 		}
 		return Transfer{}, false, fmt.Errorf("%w: transfer is already signed", ErrConflict)
 	}
-	if err := ownReservation(t, res.Session); err != nil {
+	holders := []string(nil)
+	if t.State == StateSigning && t.Reservation != nil {
+		holders = t.Reservation.Holders
+		if i := l.superseded(t.Reservation, res.Session); i >= 0 {
+			// a session taken over signed the same transaction after all
+			holders = t.Reservation.Superseded[i].Holders
+		} else if err := ownReservation(t, res.Session); err != nil {
+			return Transfer{}, false, err
+		}
+	} else if err := ownReservation(t, res.Session); err != nil {
 		return Transfer{}, false, err
 	}
-	if hs := t.Reservation.Holders; len(hs) > 0 && !slices.Contains(hs, cmd.Node) {
+	if len(holders) > 0 && !slices.Contains(holders, cmd.Node) {
 		return Transfer{}, false, fmt.Errorf("%w: %s holds no part of the session's reservation", ErrConflict, cmd.Node)
 	}
 	t.State, t.Result, t.UpdatedAt = StateSigned, &res, cmd.At

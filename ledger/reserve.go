@@ -19,10 +19,13 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 		return Transfer{}, false, err
 	}
 	r := *cmd.Reservation
-	r.Holders = nil
+	resumes := r.Resumes
+	r.Holders, r.Resumes = nil, nil
 	switch {
 	case t.State == StateSigning && t.Reservation == nil:
 		return Transfer{}, false, fmt.Errorf("%w: transfer %s is signing without a reservation", ErrCorrupt, t.ID)
+	case t.State == StateSigning && sameHolds(t.Reservation, &r) && t.Reservation.Silent:
+		return Transfer{}, false, fmt.Errorf("%w: session %x failed; only a resumption moves the reservation on", ErrConflict, r.Session)
 	case t.State == StateSigning && sameHolds(t.Reservation, &r):
 		// another signer of the same session joins the reservation
 		if slices.Contains(t.Reservation.Holders, cmd.Node) || len(t.Reservation.Holders) == 0 {
@@ -35,6 +38,8 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 		held.Holders = insertSorted(held.Holders, cmd.Node)
 		t.Reservation, t.UpdatedAt = &held, cmd.At
 		return t, true, nil
+	case t.State == StateSigning && len(resumes) > 0 && bytes.Equal(resumes, t.Reservation.Session):
+		return l.resume(cmd, t, r)
 	case t.State == StateSigning:
 		return Transfer{}, false, fmt.Errorf("%w: transfer is already reserved by session %x", ErrConflict, t.Reservation.Session)
 	case t.State.Final():
@@ -88,6 +93,36 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 	return t, true, nil
 }
 
+// resume hands a live reservation to a new session over the same
+// transaction: the old session went silent, and whether it produced a
+// signature is not known. Nothing is freed: the same outpoints or nonce
+// stay pinned and the spend keeps counting (unchanged, so the limits need
+// no new check), and a result of the old session still completes the
+// transfer. The proposer is the new session's first holder.
+func (l *ledgerTx) resume(cmd Command, t Transfer, r Reservation) (Transfer, bool, error) {
+	old := t.Reservation
+	switch {
+	case !samePins(old, &r):
+		return Transfer{}, false, fmt.Errorf("%w: a resumption must pin what session %x pinned", ErrConflict, old.Session)
+	case r.Spend.Source != old.Spend.Source || r.Spend.To != old.Spend.To || r.Spend.Asset != old.Spend.Asset || r.Spend.Amount != old.Spend.Amount:
+		return Transfer{}, false, invalid("a resumption must spend what session %x spent", old.Session)
+	case len(old.Superseded) >= MaxResumptions:
+		return Transfer{}, false, fmt.Errorf("%w: transfer was resumed %d times already", ErrConflict, len(old.Superseded))
+	case l.superseded(old, r.Session) >= 0:
+		return Transfer{}, false, fmt.Errorf("%w: session %x was superseded", ErrConflict, r.Session)
+	}
+	next := Reservation{Session: r.Session, At: r.At, Outpoints: old.Outpoints, NonceKey: old.NonceKey, Spend: old.Spend,
+		Holders: []string{cmd.Node}, BasedOn: r.BasedOn,
+		Superseded: append(slices.Clone(old.Superseded), Superseded{Session: old.Session, Holders: old.Holders})}
+	t.Reservation, t.Attempts, t.UpdatedAt = &next, t.Attempts+1, cmd.At
+	return t, true, nil
+}
+
+// superseded returns the index of session among r's superseded ones, or -1.
+func (l *ledgerTx) superseded(r *Reservation, session []byte) int {
+	return slices.IndexFunc(r.Superseded, func(s Superseded) bool { return bytes.Equal(s.Session, session) })
+}
+
 // release ends a failed session for the proposing node: only a holder of
 // the session's reservation may release its own hold. While another holder
 // keeps it, the reservation stands and its spend counts; when the last
@@ -101,14 +136,25 @@ func (l *ledgerTx) release(cmd Command) (Transfer, bool, error) {
 	if err := ownReservation(t, cmd.Reservation.Session); err != nil {
 		return Transfer{}, false, err
 	}
+	if t.Reservation.Silent {
+		return Transfer{}, false, fmt.Errorf("%w: no session holds the reservation any more; only a resumption moves it on", ErrConflict)
+	}
 	if hs := t.Reservation.Holders; len(hs) > 0 {
 		if !slices.Contains(hs, cmd.Node) {
 			return Transfer{}, false, fmt.Errorf("%w: %s holds no part of the reservation", ErrConflict, cmd.Node)
 		}
-		if len(hs) > 1 {
-			held := *t.Reservation
-			held.Holders = slices.DeleteFunc(slices.Clone(hs), func(n string) bool { return n == cmd.Node })
+		held := *t.Reservation
+		held.Holders = slices.DeleteFunc(slices.Clone(hs), func(n string) bool { return n == cmd.Node })
+		switch {
+		case len(held.Holders) > 0:
 			t.Reservation, t.UpdatedAt = &held, cmd.At
+			return t, true, nil
+		case len(held.Superseded) > 0:
+			// A resumed session failed, but a session it took over may
+			// have signed: nothing is freed, the spend keeps counting,
+			// and the home node resumes again.
+			held.Holders, held.Silent = nil, true
+			t.Reservation, t.Reason, t.UpdatedAt = &held, cmd.Reason, cmd.At
 			return t, true, nil
 		}
 	}

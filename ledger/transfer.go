@@ -97,7 +97,30 @@ type Reservation struct {
 	// (replicated ledgers): the reservation is refused when another
 	// transfer's spend changed after it, so limits stay exact.
 	BasedOn uint64 `json:"based_on,omitempty"`
+	// Resumes, in a reserve command, names the live reservation's session
+	// the proposer takes over: that session went silent (its coordinator
+	// or a signer died mid-session) and a new one signs the same
+	// transaction. The spend keeps counting and the inputs or nonce stay
+	// pinned throughout; the ledger never stores it.
+	Resumes []byte `json:"resumes,omitempty"`
+	// Superseded are the sessions taken over, with their holders: one of
+	// them may still have produced a signature (over the same transaction
+	// bytes), and its result still completes the transfer.
+	Superseded []Superseded `json:"superseded,omitempty"`
+	// Silent is set when every holder of a resumed session released it:
+	// the reservation stands (a superseded session may have signed) until
+	// a resumption takes it over.
+	Silent bool `json:"silent,omitempty"`
 }
+
+// Superseded is a session taken over by a resumption.
+type Superseded struct {
+	Session []byte   `json:"session"`
+	Holders []string `json:"holders,omitempty"`
+}
+
+// MaxResumptions bounds how often one transfer's session is taken over.
+const MaxResumptions = 16
 
 // Spend is what a reserved or signed transfer counts against sliding-window
 // limits.

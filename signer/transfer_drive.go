@@ -37,9 +37,11 @@ func (n *Node) staleAfter() time.Duration {
 }
 
 // stale reports whether t is signing under a session that went silent,
-// by this node's clock.
+// by this node's clock, or whose every holder gave up (a resumed session
+// that failed: its reservation stands until the next resumption).
 func (n *Node) stale(t ledger.Transfer, now time.Time) bool {
-	return t.State == ledger.StateSigning && t.Reservation != nil && now.Sub(t.Reservation.At) > n.staleAfter()
+	return t.State == ledger.StateSigning && t.Reservation != nil &&
+		(t.Reservation.Silent || now.Sub(t.Reservation.At) > n.staleAfter())
 }
 
 // kick starts signing when this node is the request's home and it is ready.
@@ -160,7 +162,8 @@ func (n *Node) schedule(ctx context.Context) {
 				continue
 			}
 			if tr.State == ledger.StateSigning {
-				if _, busy := n.driving.Load(tr.ID); !busy && n.stale(tr, now) {
+				_, busy := n.driving.Load(tr.ID)
+				if !busy && n.stale(tr, now) && (!tr.Reservation.Silent || now.Sub(tr.UpdatedAt) >= backoff(tr.Attempts)) {
 					go n.drive(tr.ID)
 				}
 				continue

@@ -193,9 +193,14 @@ func (n *Node) evaluateAndReserve(ctx context.Context, pv *policyView, b *built,
 		if err != nil {
 			return policy.Decision{}, err
 		}
+		var resumes []byte
 		switch {
 		case t.State == ledger.StateReady || t.State == ledger.StateFailed:
 		case t.State == ledger.StateSigning && t.Reservation != nil && bytes.Equal(t.Reservation.Session, sid):
+		case n.stale(t, now):
+			// its session went silent by this node's clock too: take its
+			// reservation over for this one, over the same transaction
+			resumes = t.Reservation.Session
 		default:
 			return policy.Decision{}, fmt.Errorf("request %s is %s, not ready to sign", id, t.State)
 		}
@@ -208,7 +213,8 @@ func (n *Node) evaluateAndReserve(ctx context.Context, pv *policyView, b *built,
 		}
 		spend := ledger.Spend{At: now, Source: b.src.ID, To: b.to, Rule: d.Rule, Asset: b.req.Asset, Amount: b.req.Amount.Big().String()}
 		_, err = n.propose(ctx, ledger.Command{Kind: ledger.CmdReserve, At: now, ID: t.ID,
-			Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.outpoints, NonceKey: b.nonceKey, Spend: spend, BasedOn: basedOn}})
+			Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.outpoints, NonceKey: b.nonceKey, Spend: spend, BasedOn: basedOn,
+				Resumes: resumes}})
 		if err == nil {
 			return d, nil
 		}
