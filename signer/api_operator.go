@@ -2,6 +2,7 @@ package signer
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/tls"
@@ -231,7 +232,72 @@ func (a *operatorAPI) ReplicationStatus(context.Context, *operatorpb.Replication
 	if a.n.rep == nil {
 		return nil, status.Error(codes.Unavailable, "replication not started")
 	}
+	return a.replicationStatus(), nil
+}
+
+func (a *operatorAPI) replicationStatus() *operatorpb.ReplicationStatusResponse {
 	s := a.n.rep.Status()
 	return &operatorpb.ReplicationStatusResponse{Node: s.Node, State: s.State, Leader: s.Leader, Term: s.Term,
-		CommitIndex: s.Commit, LastIndex: s.Last, AppliedIndex: s.Applied, Voters: s.Voters, Broken: s.Broken}, nil
+		CommitIndex: s.Commit, LastIndex: s.Last, AppliedIndex: s.Applied, Voters: s.Voters, Broken: s.Broken}
+}
+
+// AddVoter implements operatorpb.OperatorServer.
+func (a *operatorAPI) AddVoter(ctx context.Context, req *operatorpb.VoterRequest) (*operatorpb.ReplicationStatusResponse, error) {
+	return a.changeVoters(ctx, req, true)
+}
+
+// RemoveVoter implements operatorpb.OperatorServer.
+func (a *operatorAPI) RemoveVoter(ctx context.Context, req *operatorpb.VoterRequest) (*operatorpb.ReplicationStatusResponse, error) {
+	return a.changeVoters(ctx, req, false)
+}
+
+// changeVoters adds or removes a voter of the log, on the leader only. A
+// voter must be a member of this node's config (its identity is pinned
+// there, so the raft transport accepts it); the last voter and this node
+// itself, while it leads, cannot be removed.
+func (a *operatorAPI) changeVoters(ctx context.Context, req *operatorpb.VoterRequest, add bool) (*operatorpb.ReplicationStatusResponse, error) {
+	n := a.n
+	if n.rep == nil {
+		return nil, status.Error(codes.Unavailable, "replication not started")
+	}
+	var member *MemberConfig
+	for i := range n.cfg.Members {
+		if n.cfg.Members[i].ID == req.GetNode() {
+			member = &n.cfg.Members[i]
+		}
+	}
+	if member == nil {
+		return nil, status.Errorf(codes.InvalidArgument, "%q is not a member in %s's config: add it to every node's members first", req.GetNode(), n.cfg.Node)
+	}
+	st := n.rep.Status()
+	if st.State != "Leader" {
+		return nil, status.Errorf(codes.FailedPrecondition, "%s is not the leader; ask %s", n.cfg.Node, cmp.Or(st.Leader, "the leader once one is elected"))
+	}
+	isVoter := slices.Contains(st.Voters, member.ID)
+	verb := "add"
+	var err error
+	switch {
+	case add && isVoter:
+		return a.replicationStatus(), nil
+	case add:
+		err = n.rep.AddVoter(member.ID, member.Raft)
+	case !isVoter:
+		return a.replicationStatus(), nil
+	case len(st.Voters) <= 1:
+		return nil, status.Error(codes.FailedPrecondition, "the last voter cannot be removed")
+	case member.ID == n.cfg.Node:
+		return nil, status.Errorf(codes.FailedPrecondition, "%s leads the log and cannot remove itself; stop it so another node leads, or ask another node once it leads", n.cfg.Node)
+	default:
+		verb = "remove"
+		err = n.rep.RemoveServer(member.ID)
+	}
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "%s voter %s: %v", verb, member.ID, err)
+	}
+	by := "unknown"
+	if id, err := clientIdentity(ctx); err == nil {
+		by = id.Name
+	}
+	n.log.Warn("voters changed", "op", verb, "voter", member.ID, "by", by)
+	return a.replicationStatus(), nil
 }

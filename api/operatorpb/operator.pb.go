@@ -24,6 +24,50 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type VoterRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"` // a member ID, as the nodes' configs name it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoterRequest) Reset() {
+	*x = VoterRequest{}
+	mi := &file_operator_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoterRequest) ProtoMessage() {}
+
+func (x *VoterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_operator_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoterRequest.ProtoReflect.Descriptor instead.
+func (*VoterRequest) Descriptor() ([]byte, []int) {
+	return file_operator_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *VoterRequest) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
 type SubmitPolicyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Document      []byte                 `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`     // the YAML policy
@@ -34,7 +78,7 @@ type SubmitPolicyRequest struct {
 
 func (x *SubmitPolicyRequest) Reset() {
 	*x = SubmitPolicyRequest{}
-	mi := &file_operator_proto_msgTypes[0]
+	mi := &file_operator_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -46,7 +90,7 @@ func (x *SubmitPolicyRequest) String() string {
 func (*SubmitPolicyRequest) ProtoMessage() {}
 
 func (x *SubmitPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[0]
+	mi := &file_operator_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -59,7 +103,7 @@ func (x *SubmitPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitPolicyRequest.ProtoReflect.Descriptor instead.
 func (*SubmitPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{0}
+	return file_operator_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *SubmitPolicyRequest) GetDocument() []byte {
@@ -84,7 +128,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_operator_proto_msgTypes[1]
+	mi := &file_operator_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -96,7 +140,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[1]
+	mi := &file_operator_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -109,7 +153,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{1}
+	return file_operator_proto_rawDescGZIP(), []int{2}
 }
 
 type PolicyInfo struct {
@@ -127,7 +171,7 @@ type PolicyInfo struct {
 
 func (x *PolicyInfo) Reset() {
 	*x = PolicyInfo{}
-	mi := &file_operator_proto_msgTypes[2]
+	mi := &file_operator_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -139,7 +183,7 @@ func (x *PolicyInfo) String() string {
 func (*PolicyInfo) ProtoMessage() {}
 
 func (x *PolicyInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[2]
+	mi := &file_operator_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -152,7 +196,7 @@ func (x *PolicyInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyInfo.ProtoReflect.Descriptor instead.
 func (*PolicyInfo) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{2}
+	return file_operator_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PolicyInfo) GetActiveHash() string {
@@ -215,7 +259,7 @@ type KeygenRequest struct {
 
 func (x *KeygenRequest) Reset() {
 	*x = KeygenRequest{}
-	mi := &file_operator_proto_msgTypes[3]
+	mi := &file_operator_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -227,7 +271,7 @@ func (x *KeygenRequest) String() string {
 func (*KeygenRequest) ProtoMessage() {}
 
 func (x *KeygenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[3]
+	mi := &file_operator_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -240,7 +284,7 @@ func (x *KeygenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeygenRequest.ProtoReflect.Descriptor instead.
 func (*KeygenRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{3}
+	return file_operator_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *KeygenRequest) GetKeyId() string {
@@ -277,7 +321,7 @@ type ReshareRequest struct {
 
 func (x *ReshareRequest) Reset() {
 	*x = ReshareRequest{}
-	mi := &file_operator_proto_msgTypes[4]
+	mi := &file_operator_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -289,7 +333,7 @@ func (x *ReshareRequest) String() string {
 func (*ReshareRequest) ProtoMessage() {}
 
 func (x *ReshareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[4]
+	mi := &file_operator_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -302,7 +346,7 @@ func (x *ReshareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshareRequest.ProtoReflect.Descriptor instead.
 func (*ReshareRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{4}
+	return file_operator_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ReshareRequest) GetKeyId() string {
@@ -347,7 +391,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_operator_proto_msgTypes[5]
+	mi := &file_operator_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -359,7 +403,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[5]
+	mi := &file_operator_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -372,7 +416,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{5}
+	return file_operator_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Progress) GetStage() string {
@@ -431,7 +475,7 @@ type KeyInfo struct {
 
 func (x *KeyInfo) Reset() {
 	*x = KeyInfo{}
-	mi := &file_operator_proto_msgTypes[6]
+	mi := &file_operator_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +487,7 @@ func (x *KeyInfo) String() string {
 func (*KeyInfo) ProtoMessage() {}
 
 func (x *KeyInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[6]
+	mi := &file_operator_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +500,7 @@ func (x *KeyInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyInfo.ProtoReflect.Descriptor instead.
 func (*KeyInfo) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{6}
+	return file_operator_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *KeyInfo) GetKeyId() string {
@@ -509,7 +553,7 @@ type ListKeysRequest struct {
 
 func (x *ListKeysRequest) Reset() {
 	*x = ListKeysRequest{}
-	mi := &file_operator_proto_msgTypes[7]
+	mi := &file_operator_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +565,7 @@ func (x *ListKeysRequest) String() string {
 func (*ListKeysRequest) ProtoMessage() {}
 
 func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[7]
+	mi := &file_operator_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +578,7 @@ func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListKeysRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{7}
+	return file_operator_proto_rawDescGZIP(), []int{8}
 }
 
 type ListKeysResponse struct {
@@ -546,7 +590,7 @@ type ListKeysResponse struct {
 
 func (x *ListKeysResponse) Reset() {
 	*x = ListKeysResponse{}
-	mi := &file_operator_proto_msgTypes[8]
+	mi := &file_operator_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -558,7 +602,7 @@ func (x *ListKeysResponse) String() string {
 func (*ListKeysResponse) ProtoMessage() {}
 
 func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[8]
+	mi := &file_operator_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -571,7 +615,7 @@ func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListKeysResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{8}
+	return file_operator_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListKeysResponse) GetKeys() []*KeyInfo {
@@ -593,7 +637,7 @@ type SelfTestSignRequest struct {
 
 func (x *SelfTestSignRequest) Reset() {
 	*x = SelfTestSignRequest{}
-	mi := &file_operator_proto_msgTypes[9]
+	mi := &file_operator_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +649,7 @@ func (x *SelfTestSignRequest) String() string {
 func (*SelfTestSignRequest) ProtoMessage() {}
 
 func (x *SelfTestSignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[9]
+	mi := &file_operator_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +662,7 @@ func (x *SelfTestSignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelfTestSignRequest.ProtoReflect.Descriptor instead.
 func (*SelfTestSignRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{9}
+	return file_operator_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SelfTestSignRequest) GetKeyId() string {
@@ -663,7 +707,7 @@ type SelfTestSignResponse struct {
 
 func (x *SelfTestSignResponse) Reset() {
 	*x = SelfTestSignResponse{}
-	mi := &file_operator_proto_msgTypes[10]
+	mi := &file_operator_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +719,7 @@ func (x *SelfTestSignResponse) String() string {
 func (*SelfTestSignResponse) ProtoMessage() {}
 
 func (x *SelfTestSignResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[10]
+	mi := &file_operator_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +732,7 @@ func (x *SelfTestSignResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelfTestSignResponse.ProtoReflect.Descriptor instead.
 func (*SelfTestSignResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{10}
+	return file_operator_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SelfTestSignResponse) GetDigest() []byte {
@@ -741,7 +785,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_operator_proto_msgTypes[11]
+	mi := &file_operator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +797,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[11]
+	mi := &file_operator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +810,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{11}
+	return file_operator_proto_rawDescGZIP(), []int{12}
 }
 
 type StatusResponse struct {
@@ -786,7 +830,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_operator_proto_msgTypes[12]
+	mi := &file_operator_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +842,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[12]
+	mi := &file_operator_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +855,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{12}
+	return file_operator_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StatusResponse) GetNode() string {
@@ -871,7 +915,7 @@ type ReplicationStatusRequest struct {
 
 func (x *ReplicationStatusRequest) Reset() {
 	*x = ReplicationStatusRequest{}
-	mi := &file_operator_proto_msgTypes[13]
+	mi := &file_operator_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +927,7 @@ func (x *ReplicationStatusRequest) String() string {
 func (*ReplicationStatusRequest) ProtoMessage() {}
 
 func (x *ReplicationStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[13]
+	mi := &file_operator_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +940,7 @@ func (x *ReplicationStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicationStatusRequest.ProtoReflect.Descriptor instead.
 func (*ReplicationStatusRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{13}
+	return file_operator_proto_rawDescGZIP(), []int{14}
 }
 
 type ReplicationStatusResponse struct {
@@ -916,7 +960,7 @@ type ReplicationStatusResponse struct {
 
 func (x *ReplicationStatusResponse) Reset() {
 	*x = ReplicationStatusResponse{}
-	mi := &file_operator_proto_msgTypes[14]
+	mi := &file_operator_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +972,7 @@ func (x *ReplicationStatusResponse) String() string {
 func (*ReplicationStatusResponse) ProtoMessage() {}
 
 func (x *ReplicationStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[14]
+	mi := &file_operator_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +985,7 @@ func (x *ReplicationStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicationStatusResponse.ProtoReflect.Descriptor instead.
 func (*ReplicationStatusResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{14}
+	return file_operator_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReplicationStatusResponse) GetNode() string {
@@ -1011,7 +1055,9 @@ var File_operator_proto protoreflect.FileDescriptor
 
 const file_operator_proto_rawDesc = "" +
 	"\n" +
-	"\x0eoperator.proto\x12\x12coffer.operator.v1\"Q\n" +
+	"\x0eoperator.proto\x12\x12coffer.operator.v1\"\"\n" +
+	"\fVoterRequest\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\"Q\n" +
 	"\x13SubmitPolicyRequest\x12\x1a\n" +
 	"\bdocument\x18\x01 \x01(\fR\bdocument\x12\x1e\n" +
 	"\n" +
@@ -1097,7 +1143,7 @@ const file_operator_proto_rawDesc = "" +
 	"last_index\x18\x06 \x01(\x04R\tlastIndex\x12#\n" +
 	"\rapplied_index\x18\a \x01(\x04R\fappliedIndex\x12\x16\n" +
 	"\x06voters\x18\b \x03(\tR\x06voters\x12\x16\n" +
-	"\x06broken\x18\t \x01(\bR\x06broken2\xcf\x05\n" +
+	"\x06broken\x18\t \x01(\bR\x06broken2\x8c\a\n" +
 	"\bOperator\x12K\n" +
 	"\x06Keygen\x12!.coffer.operator.v1.KeygenRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12M\n" +
 	"\aReshare\x12\".coffer.operator.v1.ReshareRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12U\n" +
@@ -1106,7 +1152,9 @@ const file_operator_proto_rawDesc = "" +
 	"\x06Status\x12!.coffer.operator.v1.StatusRequest\x1a\".coffer.operator.v1.StatusResponse\x12W\n" +
 	"\fSubmitPolicy\x12'.coffer.operator.v1.SubmitPolicyRequest\x1a\x1e.coffer.operator.v1.PolicyInfo\x12Q\n" +
 	"\tGetPolicy\x12$.coffer.operator.v1.GetPolicyRequest\x1a\x1e.coffer.operator.v1.PolicyInfo\x12p\n" +
-	"\x11ReplicationStatus\x12,.coffer.operator.v1.ReplicationStatusRequest\x1a-.coffer.operator.v1.ReplicationStatusResponseB+Z)github.com/cofferhq/coffer/api/operatorpbb\x06proto3"
+	"\x11ReplicationStatus\x12,.coffer.operator.v1.ReplicationStatusRequest\x1a-.coffer.operator.v1.ReplicationStatusResponse\x12[\n" +
+	"\bAddVoter\x12 .coffer.operator.v1.VoterRequest\x1a-.coffer.operator.v1.ReplicationStatusResponse\x12^\n" +
+	"\vRemoveVoter\x12 .coffer.operator.v1.VoterRequest\x1a-.coffer.operator.v1.ReplicationStatusResponseB+Z)github.com/cofferhq/coffer/api/operatorpbb\x06proto3"
 
 var (
 	file_operator_proto_rawDescOnce sync.Once
@@ -1120,45 +1168,50 @@ func file_operator_proto_rawDescGZIP() []byte {
 	return file_operator_proto_rawDescData
 }
 
-var file_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_operator_proto_goTypes = []any{
-	(*SubmitPolicyRequest)(nil),       // 0: coffer.operator.v1.SubmitPolicyRequest
-	(*GetPolicyRequest)(nil),          // 1: coffer.operator.v1.GetPolicyRequest
-	(*PolicyInfo)(nil),                // 2: coffer.operator.v1.PolicyInfo
-	(*KeygenRequest)(nil),             // 3: coffer.operator.v1.KeygenRequest
-	(*ReshareRequest)(nil),            // 4: coffer.operator.v1.ReshareRequest
-	(*Progress)(nil),                  // 5: coffer.operator.v1.Progress
-	(*KeyInfo)(nil),                   // 6: coffer.operator.v1.KeyInfo
-	(*ListKeysRequest)(nil),           // 7: coffer.operator.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),          // 8: coffer.operator.v1.ListKeysResponse
-	(*SelfTestSignRequest)(nil),       // 9: coffer.operator.v1.SelfTestSignRequest
-	(*SelfTestSignResponse)(nil),      // 10: coffer.operator.v1.SelfTestSignResponse
-	(*StatusRequest)(nil),             // 11: coffer.operator.v1.StatusRequest
-	(*StatusResponse)(nil),            // 12: coffer.operator.v1.StatusResponse
-	(*ReplicationStatusRequest)(nil),  // 13: coffer.operator.v1.ReplicationStatusRequest
-	(*ReplicationStatusResponse)(nil), // 14: coffer.operator.v1.ReplicationStatusResponse
+	(*VoterRequest)(nil),              // 0: coffer.operator.v1.VoterRequest
+	(*SubmitPolicyRequest)(nil),       // 1: coffer.operator.v1.SubmitPolicyRequest
+	(*GetPolicyRequest)(nil),          // 2: coffer.operator.v1.GetPolicyRequest
+	(*PolicyInfo)(nil),                // 3: coffer.operator.v1.PolicyInfo
+	(*KeygenRequest)(nil),             // 4: coffer.operator.v1.KeygenRequest
+	(*ReshareRequest)(nil),            // 5: coffer.operator.v1.ReshareRequest
+	(*Progress)(nil),                  // 6: coffer.operator.v1.Progress
+	(*KeyInfo)(nil),                   // 7: coffer.operator.v1.KeyInfo
+	(*ListKeysRequest)(nil),           // 8: coffer.operator.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),          // 9: coffer.operator.v1.ListKeysResponse
+	(*SelfTestSignRequest)(nil),       // 10: coffer.operator.v1.SelfTestSignRequest
+	(*SelfTestSignResponse)(nil),      // 11: coffer.operator.v1.SelfTestSignResponse
+	(*StatusRequest)(nil),             // 12: coffer.operator.v1.StatusRequest
+	(*StatusResponse)(nil),            // 13: coffer.operator.v1.StatusResponse
+	(*ReplicationStatusRequest)(nil),  // 14: coffer.operator.v1.ReplicationStatusRequest
+	(*ReplicationStatusResponse)(nil), // 15: coffer.operator.v1.ReplicationStatusResponse
 }
 var file_operator_proto_depIdxs = []int32{
-	6,  // 0: coffer.operator.v1.Progress.key:type_name -> coffer.operator.v1.KeyInfo
-	6,  // 1: coffer.operator.v1.ListKeysResponse.keys:type_name -> coffer.operator.v1.KeyInfo
-	3,  // 2: coffer.operator.v1.Operator.Keygen:input_type -> coffer.operator.v1.KeygenRequest
-	4,  // 3: coffer.operator.v1.Operator.Reshare:input_type -> coffer.operator.v1.ReshareRequest
-	7,  // 4: coffer.operator.v1.Operator.ListKeys:input_type -> coffer.operator.v1.ListKeysRequest
-	9,  // 5: coffer.operator.v1.Operator.SelfTestSign:input_type -> coffer.operator.v1.SelfTestSignRequest
-	11, // 6: coffer.operator.v1.Operator.Status:input_type -> coffer.operator.v1.StatusRequest
-	0,  // 7: coffer.operator.v1.Operator.SubmitPolicy:input_type -> coffer.operator.v1.SubmitPolicyRequest
-	1,  // 8: coffer.operator.v1.Operator.GetPolicy:input_type -> coffer.operator.v1.GetPolicyRequest
-	13, // 9: coffer.operator.v1.Operator.ReplicationStatus:input_type -> coffer.operator.v1.ReplicationStatusRequest
-	5,  // 10: coffer.operator.v1.Operator.Keygen:output_type -> coffer.operator.v1.Progress
-	5,  // 11: coffer.operator.v1.Operator.Reshare:output_type -> coffer.operator.v1.Progress
-	8,  // 12: coffer.operator.v1.Operator.ListKeys:output_type -> coffer.operator.v1.ListKeysResponse
-	10, // 13: coffer.operator.v1.Operator.SelfTestSign:output_type -> coffer.operator.v1.SelfTestSignResponse
-	12, // 14: coffer.operator.v1.Operator.Status:output_type -> coffer.operator.v1.StatusResponse
-	2,  // 15: coffer.operator.v1.Operator.SubmitPolicy:output_type -> coffer.operator.v1.PolicyInfo
-	2,  // 16: coffer.operator.v1.Operator.GetPolicy:output_type -> coffer.operator.v1.PolicyInfo
-	14, // 17: coffer.operator.v1.Operator.ReplicationStatus:output_type -> coffer.operator.v1.ReplicationStatusResponse
-	10, // [10:18] is the sub-list for method output_type
-	2,  // [2:10] is the sub-list for method input_type
+	7,  // 0: coffer.operator.v1.Progress.key:type_name -> coffer.operator.v1.KeyInfo
+	7,  // 1: coffer.operator.v1.ListKeysResponse.keys:type_name -> coffer.operator.v1.KeyInfo
+	4,  // 2: coffer.operator.v1.Operator.Keygen:input_type -> coffer.operator.v1.KeygenRequest
+	5,  // 3: coffer.operator.v1.Operator.Reshare:input_type -> coffer.operator.v1.ReshareRequest
+	8,  // 4: coffer.operator.v1.Operator.ListKeys:input_type -> coffer.operator.v1.ListKeysRequest
+	10, // 5: coffer.operator.v1.Operator.SelfTestSign:input_type -> coffer.operator.v1.SelfTestSignRequest
+	12, // 6: coffer.operator.v1.Operator.Status:input_type -> coffer.operator.v1.StatusRequest
+	1,  // 7: coffer.operator.v1.Operator.SubmitPolicy:input_type -> coffer.operator.v1.SubmitPolicyRequest
+	2,  // 8: coffer.operator.v1.Operator.GetPolicy:input_type -> coffer.operator.v1.GetPolicyRequest
+	14, // 9: coffer.operator.v1.Operator.ReplicationStatus:input_type -> coffer.operator.v1.ReplicationStatusRequest
+	0,  // 10: coffer.operator.v1.Operator.AddVoter:input_type -> coffer.operator.v1.VoterRequest
+	0,  // 11: coffer.operator.v1.Operator.RemoveVoter:input_type -> coffer.operator.v1.VoterRequest
+	6,  // 12: coffer.operator.v1.Operator.Keygen:output_type -> coffer.operator.v1.Progress
+	6,  // 13: coffer.operator.v1.Operator.Reshare:output_type -> coffer.operator.v1.Progress
+	9,  // 14: coffer.operator.v1.Operator.ListKeys:output_type -> coffer.operator.v1.ListKeysResponse
+	11, // 15: coffer.operator.v1.Operator.SelfTestSign:output_type -> coffer.operator.v1.SelfTestSignResponse
+	13, // 16: coffer.operator.v1.Operator.Status:output_type -> coffer.operator.v1.StatusResponse
+	3,  // 17: coffer.operator.v1.Operator.SubmitPolicy:output_type -> coffer.operator.v1.PolicyInfo
+	3,  // 18: coffer.operator.v1.Operator.GetPolicy:output_type -> coffer.operator.v1.PolicyInfo
+	15, // 19: coffer.operator.v1.Operator.ReplicationStatus:output_type -> coffer.operator.v1.ReplicationStatusResponse
+	15, // 20: coffer.operator.v1.Operator.AddVoter:output_type -> coffer.operator.v1.ReplicationStatusResponse
+	15, // 21: coffer.operator.v1.Operator.RemoveVoter:output_type -> coffer.operator.v1.ReplicationStatusResponse
+	12, // [12:22] is the sub-list for method output_type
+	2,  // [2:12] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name
@@ -1175,7 +1228,7 @@ func file_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_operator_proto_rawDesc), len(file_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

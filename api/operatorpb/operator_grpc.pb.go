@@ -30,6 +30,8 @@ const (
 	Operator_SubmitPolicy_FullMethodName      = "/coffer.operator.v1.Operator/SubmitPolicy"
 	Operator_GetPolicy_FullMethodName         = "/coffer.operator.v1.Operator/GetPolicy"
 	Operator_ReplicationStatus_FullMethodName = "/coffer.operator.v1.Operator/ReplicationStatus"
+	Operator_AddVoter_FullMethodName          = "/coffer.operator.v1.Operator/AddVoter"
+	Operator_RemoveVoter_FullMethodName       = "/coffer.operator.v1.Operator/RemoveVoter"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -57,6 +59,11 @@ type OperatorClient interface {
 	GetPolicy(ctx context.Context, in *GetPolicyRequest, opts ...grpc.CallOption) (*PolicyInfo, error)
 	// ReplicationStatus is this node's view of the replicated log.
 	ReplicationStatus(ctx context.Context, in *ReplicationStatusRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error)
+	// AddVoter makes a member of this node's config a voter of the
+	// replicated log; RemoveVoter takes one out. Only the leader changes
+	// the voters: another node answers FAILED_PRECONDITION naming it.
+	AddVoter(ctx context.Context, in *VoterRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error)
+	RemoveVoter(ctx context.Context, in *VoterRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error)
 }
 
 type operatorClient struct {
@@ -165,6 +172,26 @@ func (c *operatorClient) ReplicationStatus(ctx context.Context, in *ReplicationS
 	return out, nil
 }
 
+func (c *operatorClient) AddVoter(ctx context.Context, in *VoterRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplicationStatusResponse)
+	err := c.cc.Invoke(ctx, Operator_AddVoter_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) RemoveVoter(ctx context.Context, in *VoterRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplicationStatusResponse)
+	err := c.cc.Invoke(ctx, Operator_RemoveVoter_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -190,6 +217,11 @@ type OperatorServer interface {
 	GetPolicy(context.Context, *GetPolicyRequest) (*PolicyInfo, error)
 	// ReplicationStatus is this node's view of the replicated log.
 	ReplicationStatus(context.Context, *ReplicationStatusRequest) (*ReplicationStatusResponse, error)
+	// AddVoter makes a member of this node's config a voter of the
+	// replicated log; RemoveVoter takes one out. Only the leader changes
+	// the voters: another node answers FAILED_PRECONDITION naming it.
+	AddVoter(context.Context, *VoterRequest) (*ReplicationStatusResponse, error)
+	RemoveVoter(context.Context, *VoterRequest) (*ReplicationStatusResponse, error)
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -223,6 +255,12 @@ func (UnimplementedOperatorServer) GetPolicy(context.Context, *GetPolicyRequest)
 }
 func (UnimplementedOperatorServer) ReplicationStatus(context.Context, *ReplicationStatusRequest) (*ReplicationStatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReplicationStatus not implemented")
+}
+func (UnimplementedOperatorServer) AddVoter(context.Context, *VoterRequest) (*ReplicationStatusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddVoter not implemented")
+}
+func (UnimplementedOperatorServer) RemoveVoter(context.Context, *VoterRequest) (*ReplicationStatusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveVoter not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -375,6 +413,42 @@ func _Operator_ReplicationStatus_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Operator_AddVoter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VoterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).AddVoter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_AddVoter_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).AddVoter(ctx, req.(*VoterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_RemoveVoter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VoterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).RemoveVoter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_RemoveVoter_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).RemoveVoter(ctx, req.(*VoterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -405,6 +479,14 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReplicationStatus",
 			Handler:    _Operator_ReplicationStatus_Handler,
+		},
+		{
+			MethodName: "AddVoter",
+			Handler:    _Operator_AddVoter_Handler,
+		},
+		{
+			MethodName: "RemoveVoter",
+			Handler:    _Operator_RemoveVoter_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

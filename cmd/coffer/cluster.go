@@ -44,7 +44,8 @@ func newClusterCmd(clusterPath *string) *cobra.Command {
 	f.DurationVar(&timeout, "session-timeout", time.Minute, "session deadline")
 	f.StringVar(&o.LogLevel, "log-level", "info", "node log level")
 	_ = initCmd.MarkFlagRequired("dir")
-	cmd.AddCommand(initCmd, newClusterStatusCmd(clusterPath))
+	cmd.AddCommand(initCmd, newClusterStatusCmd(clusterPath), newClusterNodeCmd(clusterPath))
+	cmd.AddCommand(newClusterVoterCmds(clusterPath)...)
 	return cmd
 }
 

@@ -134,8 +134,7 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 		if err != nil {
 			return nil, err
 		}
-		header := "# Development node config written by `coffer cluster init`; see configs/node.example.yaml.\n"
-		if err := os.WriteFile(l.Path(n.Config), append([]byte(header), b...), 0o600); err != nil {
+		if err := os.WriteFile(l.Path(n.Config), append([]byte(configHeader), b...), 0o600); err != nil {
 			return nil, err
 		}
 	}

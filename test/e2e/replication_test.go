@@ -25,12 +25,13 @@ func downFor() time.Duration {
 }
 
 type replRow struct {
-	Node    string `json:"node"`
-	State   string `json:"state"`
-	Leader  string `json:"leader"`
-	Applied uint64 `json:"applied_index"`
-	Lag     uint64 `json:"lag"`
-	Error   string `json:"error"`
+	Node    string   `json:"node"`
+	State   string   `json:"state"`
+	Leader  string   `json:"leader"`
+	Applied uint64   `json:"applied_index"`
+	Lag     uint64   `json:"lag"`
+	Voters  []string `json:"voters"`
+	Error   string   `json:"error"`
 }
 
 func clusterStatus(t *testing.T, c *devcluster.Cluster) []replRow {
