@@ -79,13 +79,13 @@ func TestResume(t *testing.T) {
 			}},
 		{name: "fail/a silent reservation cannot be released again",
 			setup: append(slices.Clone(live), resumeCmd("t1", "s2", "s1", "n3", "tx:0"), as("n3", releaseCmd("t1", "s2"))),
-			cmd: as("n1", releaseCmd("t1", "s2")), want: ErrConflict},
+			cmd:   as("n1", releaseCmd("t1", "s2")), want: ErrConflict},
 		{name: "fail/nobody joins a session that failed",
 			setup: append(slices.Clone(live), resumeCmd("t1", "s2", "s1", "n3", "tx:0"), as("n3", releaseCmd("t1", "s2"))),
-			cmd: as("n1", reserveCmd("t1", "s2", "tx:0")), want: ErrConflict},
+			cmd:   as("n1", reserveCmd("t1", "s2", "tx:0")), want: ErrConflict},
 		{name: "ok/a silent reservation is resumed again",
 			setup: append(slices.Clone(live), resumeCmd("t1", "s2", "s1", "n3", "tx:0"), as("n3", releaseCmd("t1", "s2"))),
-			cmd: resumeCmd("t1", "s3", "s2", "n1", "tx:0"),
+			cmd:   resumeCmd("t1", "s3", "s2", "n1", "tx:0"),
 			check: func(t *testing.T, got Transfer, _ *Store) {
 				if got.Reservation.Silent || len(got.Reservation.Superseded) != 2 || !slices.Equal(got.Reservation.Holders, []string{"n1"}) {
 					t.Fatalf("%+v", got.Reservation)
