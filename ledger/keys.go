@@ -29,6 +29,15 @@ type KeyRecord struct {
 	SealedShare []byte `json:"sealed_share,omitempty"`
 }
 
+// Nodes lists the committee's node IDs in committee order.
+func (r KeyRecord) Nodes() []string {
+	out := make([]string, 0, len(r.Committee))
+	for _, m := range r.Committee {
+		out = append(out, m.Node)
+	}
+	return out
+}
+
 // Validate checks the record's shape before it is written.
 func (r KeyRecord) Validate() error {
 	switch {

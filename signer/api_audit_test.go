@@ -3,7 +3,6 @@ package signer
 import (
 	"bytes"
 	"context"
-	"slices"
 	"testing"
 
 	"github.com/transparency-dev/merkle/proof"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/cofferhq/coffer/api/auditpb"
 	"github.com/cofferhq/coffer/audit"
-	"github.com/cofferhq/coffer/pki"
+	"github.com/cofferhq/coffer/signer/api"
 )
 
 // exportStream collects what Export sends.
@@ -35,7 +34,7 @@ func TestAuditAPI(t *testing.T) {
 	c := newAuditNodes(t, "node1", "node2")
 	n := c.nodes["node1"]
 	c.appendN(n, 5000, "x") // a bundle of more than 1 MiB
-	api := &auditAPI{n: n}
+	srv := api.NewAudit(api.Deps{Audit: n.audit, Verifiers: n.auditVerifiers, Log: n.log})
 
 	t.Run("ok/export is the log's bundle in chunks of at most 1 MiB", func(t *testing.T) {
 		var want bytes.Buffer
@@ -43,14 +42,14 @@ func TestAuditAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := &exportStream{ctx: ctx}
-		if err := api.Export(&auditpb.ExportRequest{}, s); err != nil {
+		if err := srv.Export(&auditpb.ExportRequest{}, s); err != nil {
 			t.Fatal(err)
 		}
-		if len(s.chunks) < 2 || want.Len() <= maxExportChunk {
+		if len(s.chunks) < 2 || want.Len() <= api.MaxExportChunk {
 			t.Fatalf("%d chunks for %d bytes: the test wants more than one", len(s.chunks), want.Len())
 		}
 		for i, ch := range s.chunks {
-			if len(ch) == 0 || len(ch) > maxExportChunk {
+			if len(ch) == 0 || len(ch) > api.MaxExportChunk {
 				t.Fatalf("chunk %d has %d bytes", i, len(ch))
 			}
 		}
@@ -59,7 +58,7 @@ func TestAuditAPI(t *testing.T) {
 		}
 	})
 	t.Run("ok/latest verifies with the node's key", func(t *testing.T) {
-		sc, err := api.Latest(ctx, &auditpb.LatestRequest{})
+		sc, err := srv.Latest(ctx, &auditpb.LatestRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,11 +67,11 @@ func TestAuditAPI(t *testing.T) {
 		}
 	})
 	t.Run("ok/entries are paged", func(t *testing.T) {
-		r, err := api.Entries(ctx, &auditpb.EntriesRequest{Begin: 10, End: 5000})
+		r, err := srv.Entries(ctx, &auditpb.EntriesRequest{Begin: 10, End: 5000})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(r.Entries) != maxEntriesPerCall || r.Entries[0].Index != 10 {
+		if len(r.Entries) != api.MaxEntriesPerCall || r.Entries[0].Index != 10 {
 			t.Fatalf("%d entries from %d", len(r.Entries), r.Entries[0].Index)
 		}
 		if rec, err := audit.DecodeRecord(r.Entries[0].Leaf); err != nil || rec.Index != 10 {
@@ -81,8 +80,8 @@ func TestAuditAPI(t *testing.T) {
 	})
 	t.Run("ok/proofs verify with transparency-dev/merkle alone", func(t *testing.T) {
 		cp2, _ := n.audit.Checkpoint(ctx, 5000)
-		es, _ := api.Entries(ctx, &auditpb.EntriesRequest{Begin: 1234, End: 1235})
-		inc, err := api.InclusionProof(ctx, &auditpb.InclusionProofRequest{Index: 1234, TreeSize: 5000})
+		es, _ := srv.Entries(ctx, &auditpb.EntriesRequest{Begin: 1234, End: 1235})
+		inc, err := srv.InclusionProof(ctx, &auditpb.InclusionProofRequest{Index: 1234, TreeSize: 5000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +90,7 @@ func TestAuditAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.appendN(n, 3, "y")
-		cons, err := api.ConsistencyProof(ctx, &auditpb.ConsistencyProofRequest{Size1: 5000, Size2: 5003})
+		cons, err := srv.ConsistencyProof(ctx, &auditpb.ConsistencyProofRequest{Size1: 5000, Size2: 5003})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,19 +105,19 @@ func TestAuditAPI(t *testing.T) {
 		want codes.Code
 	}{
 		{"fail/entries beyond the log", func() error {
-			_, err := api.Entries(ctx, &auditpb.EntriesRequest{Begin: 0, End: 6000})
+			_, err := srv.Entries(ctx, &auditpb.EntriesRequest{Begin: 0, End: 6000})
 			return err
 		}, codes.OutOfRange},
 		{"fail/entries with begin after end", func() error {
-			_, err := api.Entries(ctx, &auditpb.EntriesRequest{Begin: 9, End: 3})
+			_, err := srv.Entries(ctx, &auditpb.EntriesRequest{Begin: 9, End: 3})
 			return err
 		}, codes.OutOfRange},
 		{"fail/inclusion of an entry outside the tree", func() error {
-			_, err := api.InclusionProof(ctx, &auditpb.InclusionProofRequest{Index: 10, TreeSize: 10})
+			_, err := srv.InclusionProof(ctx, &auditpb.InclusionProofRequest{Index: 10, TreeSize: 10})
 			return err
 		}, codes.OutOfRange},
 		{"fail/consistency to a size the log does not have", func() error {
-			_, err := api.ConsistencyProof(ctx, &auditpb.ConsistencyProofRequest{Size1: 1, Size2: 1 << 40})
+			_, err := srv.ConsistencyProof(ctx, &auditpb.ConsistencyProofRequest{Size1: 1, Size2: 1 << 40})
 			return err
 		}, codes.OutOfRange},
 	} {
@@ -127,28 +126,5 @@ func TestAuditAPI(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 		})
-	}
-}
-
-// TestAuditMethodRoles checks that every method of the audit service is
-// open to auditors and operators and to no one else: a method missing
-// from methodRoles would be refused to everyone.
-func TestAuditMethodRoles(t *testing.T) {
-	var names []string
-	for _, m := range auditpb.Audit_ServiceDesc.Methods {
-		names = append(names, m.MethodName)
-	}
-	for _, s := range auditpb.Audit_ServiceDesc.Streams {
-		names = append(names, s.StreamName)
-	}
-	if len(names) != 5 {
-		t.Fatalf("audit service has %d methods: %v", len(names), names)
-	}
-	for _, name := range names {
-		full := "/" + auditpb.Audit_ServiceDesc.ServiceName + "/" + name
-		got := slices.Sorted(slices.Values(methodRoles[full]))
-		if want := slices.Sorted(slices.Values([]string{pki.RoleAuditor, pki.RoleOperator})); !slices.Equal(got, want) {
-			t.Errorf("%s: roles %v, want %v", full, got, want)
-		}
 	}
 }

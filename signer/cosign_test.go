@@ -22,6 +22,7 @@ import (
 	"github.com/cofferhq/coffer/api/peerpb"
 	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/ledger"
+	"github.com/cofferhq/coffer/signer/api"
 )
 
 // auditNodes are nodes with only what the audit log and cosigning need:
@@ -113,7 +114,7 @@ func newWitnesses(n *Node) map[string]*witness {
 
 func latestCosigners(t *testing.T, n *Node) (uint64, []string) {
 	t.Helper()
-	sc, err := (&auditAPI{n: n}).Latest(context.Background(), nil)
+	sc, err := api.NewAudit(api.Deps{Audit: n.audit, Verifiers: n.auditVerifiers, Log: n.log}).Latest(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/pki"
 	"github.com/cofferhq/coffer/policy"
+	"github.com/cofferhq/coffer/signer/api"
 	"github.com/cofferhq/coffer/signer/peer"
 	"github.com/cofferhq/coffer/signer/replica"
 	ctss "github.com/cofferhq/coffer/signer/tss"
@@ -164,13 +165,13 @@ func (n *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := newAPIServer(n)
+	apiSrv, err := api.NewServer(n.creds.Cert, n.creds.Signer, n.creds.CA, n.apiDeps())
 	if err != nil {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ps.Serve(peerLis) })
-	g.Go(func() error { return api.Serve(apiLis) })
+	g.Go(func() error { return apiSrv.Serve(apiLis) })
 	g.Go(func() error { return n.fillPool(gctx) })
 	g.Go(func() error { n.reap(gctx); return nil })
 	g.Go(func() error { n.schedule(gctx); return nil })
@@ -178,12 +179,12 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error {
 		<-gctx.Done()
 		stopped := make(chan struct{})
-		go func() { ps.Stop(); api.GracefulStop(); close(stopped) }()
+		go func() { ps.Stop(); apiSrv.GracefulStop(); close(stopped) }()
 		select {
 		case <-stopped:
 		case <-time.After(5 * time.Second):
 			ps.Kill()
-			api.Stop()
+			apiSrv.Stop()
 		}
 		return nil
 	})

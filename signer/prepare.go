@@ -75,7 +75,7 @@ func (n *Node) prepareSign(ctx context.Context, sid []byte, spec *peerpb.Session
 	if w, ok := n.walletOfKey(spec.KeyId); ok {
 		return nil, fmt.Errorf("key %s backs wallet %s: the self-test signs only with keys no wallet uses", spec.KeyId, w)
 	}
-	committee := nodesOf(rec)
+	committee := rec.Nodes()
 	digest := SelfTestDigest(spec.KeyId, spec.SelftestNonce)
 	sh, err := n.openShare(ctx, rec.ID, rec.Generation, rec.SealedShare, rec.PublicKey)
 	if err != nil {
@@ -113,7 +113,7 @@ func (n *Node) prepareReshare(ctx context.Context, sid []byte, spec *peerpb.Sess
 	case !known && isOld:
 		return nil, fmt.Errorf("%s does not know key %s", n.cfg.Node, spec.KeyId)
 	case known && (rec.Generation != spec.OldGeneration || rec.Threshold != int(spec.OldThreshold) ||
-		!slices.Equal(nodesOf(rec), spec.OldCommittee) || !bytes.Equal(rec.PublicKey, spec.PublicKey)):
+		!slices.Equal(rec.Nodes(), spec.OldCommittee) || !bytes.Equal(rec.PublicKey, spec.PublicKey)):
 		return nil, fmt.Errorf("the spec's view of %s (generation %d) differs from this node's record (generation %d)", spec.KeyId, spec.OldGeneration, rec.Generation)
 	}
 	cfg := ctss.ReshareConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: spec.KeyId, OldGeneration: spec.OldGeneration,
@@ -174,14 +174,6 @@ func members(keyID string, gen uint32, nodes []string) []ledger.Member {
 	out := make([]ledger.Member, 0, len(nodes))
 	for _, nd := range nodes {
 		out = append(out, ledger.Member{Node: nd, PartyKey: ctss.PartyKey(keyID, gen, nd).Bytes()})
-	}
-	return out
-}
-
-func nodesOf(rec ledger.KeyRecord) []string {
-	out := make([]string, 0, len(rec.Committee))
-	for _, m := range rec.Committee {
-		out = append(out, m.Node)
 	}
 	return out
 }

@@ -83,7 +83,7 @@ func (n *Node) drive(id string) {
 	}
 	var exclude []string
 	for try := 0; try < 2; try++ {
-		signers := pickSigners(nodesOf(rec), rec.Threshold+1, n.cfg.Node, exclude)
+		signers := pickSigners(rec.Nodes(), rec.Threshold+1, n.cfg.Node, exclude)
 		if signers == nil {
 			n.log.Warn("not enough signers reachable", "request", id, "excluded", exclude)
 			return

@@ -125,7 +125,7 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 	e := &entry{discard: sh.Zero, after: sh.Zero}
 	for i, h := range b.sighashes {
 		s, err := ctss.NewSign(ctss.SignConfig{SessionID: subSessionID(sid, i), Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: rec.ID, Generation: rec.Generation,
-			Threshold: rec.Threshold, Committee: nodesOf(rec), Signers: spec.Parties, Share: sh, ChainCode: rec.ChainCode,
+			Threshold: rec.Threshold, Committee: rec.Nodes(), Signers: spec.Parties, Share: sh, ChainCode: rec.ChainCode,
 			Path: b.src.Path, Digest: h, KeepShare: true, Log: n.log})
 		if err != nil {
 			sh.Zero()

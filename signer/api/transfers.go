@@ -1,4 +1,4 @@
-package signer
+package api
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 type transferAPI struct {
 	transferpb.UnimplementedTransfersServer
-	n *Node
+	d Deps
 }
 
 // Submit implements transferpb.TransfersServer (withdrawal role).
@@ -24,16 +24,16 @@ func (a *transferAPI) Submit(ctx context.Context, req *transferpb.SubmitRequest)
 	if err != nil {
 		return nil, err
 	}
-	at := a.n.now().UTC()
-	t, err := a.n.submitTransfer(ctx, req.GetIntent(), id.Name, id.Role, at)
+	at := a.d.Now().UTC()
+	t, err := a.d.Transfers.Submit(ctx, req.GetIntent(), id.Name, id.Role, at)
 	if err != nil {
-		return nil, clientStatus(err)
+		return nil, a.clientStatus(err)
 	}
 	if t.Initiator != id.Name {
 		return nil, status.Error(codes.AlreadyExists, "request ID belongs to another client")
 	}
-	a.n.kick(t)
-	return a.n.view(t), nil
+	a.d.Transfers.Kick(t)
+	return a.d.Transfers.View(t), nil
 }
 
 // Get implements transferpb.TransfersServer.
@@ -48,21 +48,21 @@ func (a *transferAPI) Get(ctx context.Context, req *transferpb.GetRequest) (*tra
 	deadline := time.NewTimer(time.Duration(req.WaitMs) * time.Millisecond)
 	defer deadline.Stop()
 	for first := true; ; first = false {
-		changed := a.n.store.Changed()
-		t, err := a.n.store.Transfer(req.RequestId)
+		changed := a.d.Ledger.Changed()
+		t, err := a.d.Ledger.Transfer(req.RequestId)
 		if first && errors.Is(err, ledger.ErrTransferNotFound) {
-			t, err = a.n.transfer(ctx, req.RequestId)
+			t, err = a.d.Transfers.Await(ctx, req.RequestId)
 		}
 		if err != nil || id.Role == pki.RoleWithdrawal && t.Initiator != id.Name {
 			return nil, status.Errorf(codes.NotFound, "no request %q", req.RequestId)
 		}
 		if req.WaitMs == 0 || t.State.Final() || t.State == ledger.StateFailed {
-			return a.n.view(t), nil
+			return a.d.Transfers.View(t), nil
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			return a.n.view(t), nil
+			return a.d.Transfers.View(t), nil
 		case <-ctx.Done():
 			return nil, status.FromContextError(ctx.Err()).Err()
 		}
@@ -82,13 +82,13 @@ func (a *transferAPI) List(ctx context.Context, req *transferpb.ListRequest) (*t
 	if id.Role == pki.RoleWithdrawal {
 		f.Initiator = id.Name
 	}
-	ts, err := a.n.store.Transfers(f)
+	ts, err := a.d.Ledger.Transfers(f)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "list: %v", err)
 	}
 	out := &transferpb.ListResponse{}
 	for _, t := range ts {
-		out.Transfers = append(out.Transfers, a.n.view(t))
+		out.Transfers = append(out.Transfers, a.d.Transfers.View(t))
 	}
 	return out, nil
 }
@@ -104,28 +104,28 @@ func (a *transferAPI) Decide(ctx context.Context, req *transferpb.DecideRequest)
 	if req.Officer != id.Name {
 		return nil, status.Errorf(codes.PermissionDenied, "%s may not decide as %q", id.Name, req.Officer)
 	}
-	at := a.n.now().UTC()
-	t, err := a.n.recordDecision(ctx, req, at)
+	at := a.d.Now().UTC()
+	t, err := a.d.Transfers.Decide(ctx, req, at)
 	if err != nil {
-		return nil, clientStatus(err)
+		return nil, a.clientStatus(err)
 	}
-	a.n.kick(t)
-	return a.n.view(t), nil
+	a.d.Transfers.Kick(t)
+	return a.d.Transfers.View(t), nil
 }
 
 // clientStatus maps workflow errors to clean client statuses.
-func clientStatus(err error) error {
+func (a *transferAPI) clientStatus(err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	switch {
-	case errors.Is(err, ErrIntent), errors.Is(err, ErrApproval):
+	switch a.d.Classify(err) {
+	case KindInvalid:
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, ledger.ErrConflict):
+	case KindConflict:
 		return status.Error(codes.AlreadyExists, "request ID reused with a different intent")
-	case errors.Is(err, ledger.ErrTransferNotFound):
+	case KindNotFound:
 		return status.Error(codes.NotFound, err.Error())
-	case errors.Is(err, ledger.ErrFinal), errors.Is(err, ErrNoPolicy):
+	case KindPrecondition:
 		return status.Error(codes.FailedPrecondition, err.Error())
 	default:
 		return status.Error(codes.Internal, err.Error())

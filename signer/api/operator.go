@@ -1,46 +1,27 @@
-package signer
+package api
 
 import (
 	"bytes"
 	"cmp"
 	"context"
 	"crypto/ecdsa"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"math/big"
 	"slices"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
-	"github.com/cofferhq/coffer/api/auditpb"
 	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/peerpb"
-	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/ledger"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
 type operatorAPI struct {
 	operatorpb.UnimplementedOperatorServer
-	n *Node
-}
-
-func newAPIServer(n *Node) (*grpc.Server, error) {
-	cert := tls.Certificate{Certificate: [][]byte{n.creds.Cert.Raw}, PrivateKey: n.creds.Signer, Leaf: n.creds.Cert}
-	s := grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(apiTLS(cert, n.creds.CA))),
-		grpc.UnaryInterceptor(unaryAuth), grpc.StreamInterceptor(streamAuth),
-		grpc.MaxRecvMsgSize(1<<20),
-	)
-	operatorpb.RegisterOperatorServer(s, &operatorAPI{n: n})
-	transferpb.RegisterTransfersServer(s, &transferAPI{n: n})
-	auditpb.RegisterAuditServer(s, &auditAPI{n: n})
-	return s, nil
+	d Deps
 }
 
 func (a *operatorAPI) checkParties(parties []string) error {
@@ -49,7 +30,7 @@ func (a *operatorAPI) checkParties(parties []string) error {
 	}
 	seen := map[string]bool{}
 	for _, p := range parties {
-		if _, ok := a.n.members[p]; !ok {
+		if _, ok := a.d.Members[p]; !ok {
 			return status.Errorf(codes.InvalidArgument, "%q is not a cluster member", p)
 		}
 		if seen[p] {
@@ -60,7 +41,7 @@ func (a *operatorAPI) checkParties(parties []string) error {
 	return nil
 }
 
-func streamProgress(send func(*operatorpb.Progress) error) progressFn {
+func streamProgress(send func(*operatorpb.Progress) error) Progress {
 	return func(stage, node string, p *ctss.Progress) {
 		msg := &operatorpb.Progress{Stage: stage, Node: node}
 		if p != nil {
@@ -72,7 +53,7 @@ func streamProgress(send func(*operatorpb.Progress) error) progressFn {
 
 // Keygen implements operatorpb.OperatorServer.
 func (a *operatorAPI) Keygen(req *operatorpb.KeygenRequest, stream operatorpb.Operator_KeygenServer) error {
-	if !ValidKeyID(req.KeyId) {
+	if !ctss.ValidKeyID(req.KeyId) {
 		return status.Errorf(codes.InvalidArgument, "malformed key ID %q (lowercase letters, digits, '.', '_', '-')", req.KeyId)
 	}
 	if err := a.checkParties(req.Parties); err != nil {
@@ -82,9 +63,9 @@ func (a *operatorAPI) Keygen(req *operatorpb.KeygenRequest, stream operatorpb.Op
 		return status.Errorf(codes.InvalidArgument, "threshold %d needs 1 <= t < %d parties", req.Threshold, len(req.Parties))
 	}
 	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_KEYGEN, KeyId: req.KeyId, Parties: slices.Sorted(slices.Values(req.Parties)), Threshold: req.Threshold}
-	resps, err := a.n.coordinate(stream.Context(), spec, streamProgress(stream.Send))
+	resps, err := a.d.Sessions.Coordinate(stream.Context(), spec, streamProgress(stream.Send))
 	if err != nil {
-		return sessionStatus(err)
+		return a.sessionStatus(err)
 	}
 	var pub []byte
 	for node, r := range resps {
@@ -93,16 +74,16 @@ func (a *operatorAPI) Keygen(req *operatorpb.KeygenRequest, stream operatorpb.Op
 		}
 		pub = r.PublicKey
 	}
-	rec, err := a.n.store.Key(req.KeyId)
+	rec, err := a.d.Ledger.Key(req.KeyId)
 	if err != nil || !bytes.Equal(rec.PublicKey, pub) {
 		return status.Errorf(codes.Internal, "keygen of %s: this node's record does not match", req.KeyId)
 	}
-	return stream.Send(&operatorpb.Progress{Stage: "complete", Node: a.n.cfg.Node, Key: keyInfo(rec)})
+	return stream.Send(&operatorpb.Progress{Stage: "complete", Node: a.d.Node, Key: keyInfo(rec)})
 }
 
 // Reshare implements operatorpb.OperatorServer.
 func (a *operatorAPI) Reshare(req *operatorpb.ReshareRequest, stream operatorpb.Operator_ReshareServer) error {
-	rec, err := a.n.store.Key(req.KeyId)
+	rec, err := a.d.Ledger.Key(req.KeyId)
 	if err != nil {
 		return status.Errorf(codes.NotFound, "key %s: %v", req.KeyId, err)
 	}
@@ -118,20 +99,20 @@ func (a *operatorAPI) Reshare(req *operatorpb.ReshareRequest, stream operatorpb.
 	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_RESHARE, KeyId: req.KeyId,
 		Parties: slices.Sorted(slices.Values(req.OldParties)), NewParties: slices.Sorted(slices.Values(req.NewParties)),
 		NewThreshold: req.NewThreshold, OldGeneration: rec.Generation, OldThreshold: int32(rec.Threshold),
-		OldCommittee: nodesOf(rec), PublicKey: rec.PublicKey}
-	if _, err := a.n.coordinate(stream.Context(), spec, streamProgress(stream.Send)); err != nil {
-		return sessionStatus(err)
+		OldCommittee: rec.Nodes(), PublicKey: rec.PublicKey}
+	if _, err := a.d.Sessions.Coordinate(stream.Context(), spec, streamProgress(stream.Send)); err != nil {
+		return a.sessionStatus(err)
 	}
-	after, err := a.n.store.Key(req.KeyId)
+	after, err := a.d.Ledger.Key(req.KeyId)
 	if err != nil {
 		return status.Errorf(codes.Internal, "reshare of %s: %v", req.KeyId, err)
 	}
-	return stream.Send(&operatorpb.Progress{Stage: "complete", Node: a.n.cfg.Node, Key: keyInfo(after)})
+	return stream.Send(&operatorpb.Progress{Stage: "complete", Node: a.d.Node, Key: keyInfo(after)})
 }
 
 // SelfTestSign implements operatorpb.OperatorServer.
 func (a *operatorAPI) SelfTestSign(ctx context.Context, req *operatorpb.SelfTestSignRequest) (*operatorpb.SelfTestSignResponse, error) {
-	if !a.n.cfg.SelfTestSigning {
+	if !a.d.SelfTestSigning {
 		return nil, status.Error(codes.FailedPrecondition, "self-test signing is disabled on this node")
 	}
 	if len(req.Nonce) != 32 {
@@ -143,27 +124,27 @@ func (a *operatorAPI) SelfTestSign(ctx context.Context, req *operatorpb.SelfTest
 	start := time.Now()
 	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_SIGN, KeyId: req.KeyId, Parties: slices.Sorted(slices.Values(req.Parties)),
 		SelftestNonce: req.Nonce, DerivationPath: req.DerivationPath}
-	resps, err := a.n.coordinate(ctx, spec, nil)
+	resps, err := a.d.Sessions.Coordinate(ctx, spec, nil)
 	if err != nil {
-		return nil, sessionStatus(err)
+		return nil, a.sessionStatus(err)
 	}
-	r := resps[a.n.cfg.Node]
+	r := resps[a.d.Node]
 	pub, err := ctss.ParsePubKey(r.PublicKey)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "sign: %v", err)
 	}
-	d := SelfTestDigest(req.KeyId, req.Nonce)
+	digest := ctss.SelfTestDigest(req.KeyId, req.Nonce)
 	rr, ss := new(big.Int).SetBytes(r.SignatureR), new(big.Int).SetBytes(r.SignatureS)
-	if !ecdsa.Verify(pub, d[:], rr, ss) {
+	if !ecdsa.Verify(pub, digest[:], rr, ss) {
 		return nil, status.Error(codes.Internal, "sign: combined signature does not verify")
 	}
-	return &operatorpb.SelfTestSignResponse{Digest: d[:], PublicKey: r.PublicKey, SignatureR: r.SignatureR, SignatureS: r.SignatureS,
+	return &operatorpb.SelfTestSignResponse{Digest: digest[:], PublicKey: r.PublicKey, SignatureR: r.SignatureR, SignatureS: r.SignatureS,
 		SignatureRecovery: r.SignatureRecovery, ElapsedUs: time.Since(start).Microseconds()}, nil
 }
 
 // ListKeys implements operatorpb.OperatorServer.
 func (a *operatorAPI) ListKeys(context.Context, *operatorpb.ListKeysRequest) (*operatorpb.ListKeysResponse, error) {
-	recs, err := a.n.store.Keys()
+	recs, err := a.d.Ledger.Keys()
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "list keys: %v", err)
 	}
@@ -176,35 +157,26 @@ func (a *operatorAPI) ListKeys(context.Context, *operatorpb.ListKeysRequest) (*o
 
 // Status implements operatorpb.OperatorServer.
 func (a *operatorAPI) Status(context.Context, *operatorpb.StatusRequest) (*operatorpb.StatusResponse, error) {
-	pooled, err := a.n.store.PreParamsCount()
+	pooled, err := a.d.Ledger.PreParamsCount()
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "status: %v", err)
 	}
-	recs, _ := a.n.store.Keys()
-	a.n.mu.Lock()
-	active := 0
-	for _, e := range a.n.sessions {
-		if e.state != ended {
-			active++
-		}
-	}
-	a.n.mu.Unlock()
-	return &operatorpb.StatusResponse{Node: a.n.cfg.Node, PreparamsPooled: int32(pooled),
-		PreparamsTarget: int32(a.n.cfg.PreParams.PoolSize), Keys: int32(len(recs)), SessionsActive: int32(active),
+	recs, _ := a.d.Ledger.Keys()
+	return &operatorpb.StatusResponse{Node: a.d.Node, PreparamsPooled: int32(pooled),
+		PreparamsTarget: int32(a.d.PreParamsTarget), Keys: int32(len(recs)), SessionsActive: int32(a.d.Sessions.Active()),
 		TssConstantTime: ctss.ConstantTime(), TssLibrary: ctss.Library()}, nil
 }
 
 func keyInfo(r ledger.KeyRecord) *operatorpb.KeyInfo {
 	return &operatorpb.KeyInfo{KeyId: r.ID, PublicKey: r.PublicKey, Threshold: int32(r.Threshold),
-		Committee: nodesOf(r), Generation: r.Generation, ChainCode: r.ChainCode}
+		Committee: r.Nodes(), Generation: r.Generation, ChainCode: r.ChainCode}
 }
 
-func sessionStatus(err error) error {
-	var sf *SessionFailedError
-	switch {
-	case errors.As(err, &sf):
-		return status.Error(codes.Aborted, sf.Error())
-	case errors.Is(err, ErrNotParty):
+func (a *operatorAPI) sessionStatus(err error) error {
+	switch a.d.Classify(err) {
+	case KindAborted:
+		return status.Error(codes.Aborted, err.Error())
+	case KindPrecondition:
 		return status.Error(codes.FailedPrecondition, err.Error())
 	default:
 		return status.Error(codes.Internal, fmt.Sprintf("session: %v", err))
@@ -213,30 +185,31 @@ func sessionStatus(err error) error {
 
 // SubmitPolicy implements operatorpb.OperatorServer.
 func (a *operatorAPI) SubmitPolicy(ctx context.Context, req *operatorpb.SubmitPolicyRequest) (*operatorpb.PolicyInfo, error) {
-	if _, err := a.n.submitPolicy(ctx, req.Document, req.Signatures); err != nil {
-		if errors.Is(err, ErrPolicyRefused) {
+	if err := a.d.Policy.Submit(ctx, req.Document, req.Signatures); err != nil {
+		if a.d.Classify(err) == KindInvalid {
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
-	return a.n.policyInfo(), nil
+	return a.d.Policy.Info(), nil
 }
 
 // GetPolicy implements operatorpb.OperatorServer.
 func (a *operatorAPI) GetPolicy(context.Context, *operatorpb.GetPolicyRequest) (*operatorpb.PolicyInfo, error) {
-	return a.n.policyInfo(), nil
+	return a.d.Policy.Info(), nil
 }
 
 // ReplicationStatus implements operatorpb.OperatorServer.
 func (a *operatorAPI) ReplicationStatus(context.Context, *operatorpb.ReplicationStatusRequest) (*operatorpb.ReplicationStatusResponse, error) {
-	if a.n.rep == nil {
+	rep := a.d.Replica()
+	if rep == nil {
 		return nil, status.Error(codes.Unavailable, "replication not started")
 	}
-	return a.replicationStatus(), nil
+	return replicationStatus(rep), nil
 }
 
-func (a *operatorAPI) replicationStatus() *operatorpb.ReplicationStatusResponse {
-	s := a.n.rep.Status()
+func replicationStatus(rep Replication) *operatorpb.ReplicationStatusResponse {
+	s := rep.Status()
 	return &operatorpb.ReplicationStatusResponse{Node: s.Node, State: s.State, Leader: s.Leader, Term: s.Term,
 		CommitIndex: s.Commit, LastIndex: s.Last, AppliedIndex: s.Applied, Voters: s.Voters, Broken: s.Broken}
 }
@@ -256,48 +229,44 @@ func (a *operatorAPI) RemoveVoter(ctx context.Context, req *operatorpb.VoterRequ
 // there, so the raft transport accepts it); the last voter and this node
 // itself, while it leads, cannot be removed.
 func (a *operatorAPI) changeVoters(ctx context.Context, req *operatorpb.VoterRequest, add bool) (*operatorpb.ReplicationStatusResponse, error) {
-	n := a.n
-	if n.rep == nil {
+	rep := a.d.Replica()
+	if rep == nil {
 		return nil, status.Error(codes.Unavailable, "replication not started")
 	}
-	var member *MemberConfig
-	for i := range n.cfg.Members {
-		if n.cfg.Members[i].ID == req.GetNode() {
-			member = &n.cfg.Members[i]
-		}
+	node := req.GetNode()
+	addr, ok := a.d.Members[node]
+	if !ok {
+		return nil, status.Errorf(codes.InvalidArgument, "%q is not a member in %s's config: add it to every node's members first", node, a.d.Node)
 	}
-	if member == nil {
-		return nil, status.Errorf(codes.InvalidArgument, "%q is not a member in %s's config: add it to every node's members first", req.GetNode(), n.cfg.Node)
-	}
-	st := n.rep.Status()
+	st := rep.Status()
 	if st.State != "Leader" {
-		return nil, status.Errorf(codes.FailedPrecondition, "%s is not the leader; ask %s", n.cfg.Node, cmp.Or(st.Leader, "the leader once one is elected"))
+		return nil, status.Errorf(codes.FailedPrecondition, "%s is not the leader; ask %s", a.d.Node, cmp.Or(st.Leader, "the leader once one is elected"))
 	}
-	isVoter := slices.Contains(st.Voters, member.ID)
+	isVoter := slices.Contains(st.Voters, node)
 	verb := "add"
 	var err error
 	switch {
 	case add && isVoter:
-		return a.replicationStatus(), nil
+		return replicationStatus(rep), nil
 	case add:
-		err = n.rep.AddVoter(member.ID, member.Raft)
+		err = rep.AddVoter(node, addr)
 	case !isVoter:
-		return a.replicationStatus(), nil
+		return replicationStatus(rep), nil
 	case len(st.Voters) <= 1:
 		return nil, status.Error(codes.FailedPrecondition, "the last voter cannot be removed")
-	case member.ID == n.cfg.Node:
-		return nil, status.Errorf(codes.FailedPrecondition, "%s leads the log and cannot remove itself; stop it so another node leads, or ask another node once it leads", n.cfg.Node)
+	case node == a.d.Node:
+		return nil, status.Errorf(codes.FailedPrecondition, "%s leads the log and cannot remove itself; stop it so another node leads, or ask another node once it leads", a.d.Node)
 	default:
 		verb = "remove"
-		err = n.rep.RemoveServer(member.ID)
+		err = rep.RemoveServer(node)
 	}
 	if err != nil {
-		return nil, status.Errorf(codes.Unavailable, "%s voter %s: %v", verb, member.ID, err)
+		return nil, status.Errorf(codes.Unavailable, "%s voter %s: %v", verb, node, err)
 	}
 	by := "unknown"
 	if id, err := clientIdentity(ctx); err == nil {
 		by = id.Name
 	}
-	n.log.Warn("voters changed", "op", verb, "voter", member.ID, "by", by)
-	return a.replicationStatus(), nil
+	a.d.Log.Warn("voters changed", "op", verb, "voter", node, "by", by)
+	return replicationStatus(rep), nil
 }

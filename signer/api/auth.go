@@ -1,4 +1,4 @@
-package signer
+package api
 
 import (
 	"context"
@@ -39,8 +39,8 @@ var methodRoles = map[string][]string{
 	"/coffer.audit.v1.Audit/ConsistencyProof":        {pki.RoleAuditor, pki.RoleOperator},
 }
 
-// apiTLS serves clients whose certificate the cluster CA issued.
-func apiTLS(c tls.Certificate, ca *x509.Certificate) *tls.Config {
+// serverTLS serves clients whose certificate the cluster CA issued.
+func serverTLS(c tls.Certificate, ca *x509.Certificate) *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{c},

@@ -1,4 +1,4 @@
-package signer
+package api
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 )
 
 const (
-	// maxExportChunk bounds one ExportChunk message.
-	maxExportChunk = 1 << 20
-	// maxEntriesPerCall and maxEntriesBytes bound one Entries answer; a
+	// MaxExportChunk bounds one ExportChunk message.
+	MaxExportChunk = 1 << 20
+	// MaxEntriesPerCall and maxEntriesBytes bound one Entries answer; a
 	// longer range is cut short and the client pages on.
-	maxEntriesPerCall = 1024
+	MaxEntriesPerCall = 1024
 	maxEntriesBytes   = 1 << 20
 )
 
@@ -25,16 +25,19 @@ const (
 // an auditor verifies it offline against the nodes' keys.
 type auditAPI struct {
 	auditpb.UnimplementedAuditServer
-	n *Node
+	d Deps
 }
+
+// NewAudit is the Audit service alone (tests, tools).
+func NewAudit(d Deps) auditpb.AuditServer { return &auditAPI{d: d} }
 
 var _ auditpb.AuditServer = (*auditAPI)(nil)
 
 // Export implements auditpb.AuditServer: the bundle as audit.Log.Export
-// writes it, in chunks of at most maxExportChunk bytes.
+// writes it, in chunks of at most MaxExportChunk bytes.
 func (a *auditAPI) Export(_ *auditpb.ExportRequest, stream auditpb.Audit_ExportServer) error {
 	w := &chunkWriter{send: func(b []byte) error { return stream.Send(&auditpb.ExportChunk{Data: b}) }}
-	if err := a.n.audit.Export(stream.Context(), w); err != nil {
+	if err := a.d.Audit.Export(stream.Context(), w); err != nil {
 		if w.sendErr != nil {
 			return w.sendErr // the client went away; Send's status says how
 		}
@@ -44,7 +47,7 @@ func (a *auditAPI) Export(_ *auditpb.ExportRequest, stream auditpb.Audit_ExportS
 }
 
 // chunkWriter sends what it is given as messages of at most
-// maxExportChunk bytes.
+// MaxExportChunk bytes.
 type chunkWriter struct {
 	send    func([]byte) error
 	sendErr error
@@ -53,7 +56,7 @@ type chunkWriter struct {
 func (w *chunkWriter) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
-		n := min(len(p), maxExportChunk)
+		n := min(len(p), MaxExportChunk)
 		// the message is marshalled before Send returns, so p may be reused
 		if err := w.send(p[:n]); err != nil {
 			w.sendErr = err
@@ -67,11 +70,11 @@ func (w *chunkWriter) Write(p []byte) (int, error) {
 
 // Latest implements auditpb.AuditServer.
 func (a *auditAPI) Latest(ctx context.Context, _ *auditpb.LatestRequest) (*auditpb.SignedCheckpoint, error) {
-	sc, err := a.n.audit.Latest(ctx)
+	sc, err := a.d.Audit.Latest(ctx)
 	if err != nil {
 		return nil, a.fail("latest checkpoint", err)
 	}
-	vs, err := a.n.auditVerifiers()
+	vs, err := a.d.Verifiers()
 	if err != nil {
 		return nil, a.fail("latest checkpoint", err)
 	}
@@ -85,12 +88,12 @@ func (a *auditAPI) Latest(ctx context.Context, _ *auditpb.LatestRequest) (*audit
 
 // Entries implements auditpb.AuditServer.
 func (a *auditAPI) Entries(ctx context.Context, req *auditpb.EntriesRequest) (*auditpb.EntriesResponse, error) {
-	size := a.n.audit.Size()
+	size := a.d.Audit.Size()
 	if req.Begin > req.End || req.End > size {
 		return nil, status.Errorf(codes.OutOfRange, "entries [%d, %d): the log holds %d", req.Begin, req.End, size)
 	}
-	end := min(req.End, req.Begin+maxEntriesPerCall)
-	es, err := a.n.audit.Entries(ctx, req.Begin, end)
+	end := min(req.End, req.Begin+MaxEntriesPerCall)
+	es, err := a.d.Audit.Entries(ctx, req.Begin, end)
 	if err != nil {
 		return nil, a.fail("entries", err)
 	}
@@ -107,7 +110,7 @@ func (a *auditAPI) Entries(ctx context.Context, req *auditpb.EntriesRequest) (*a
 
 // InclusionProof implements auditpb.AuditServer.
 func (a *auditAPI) InclusionProof(ctx context.Context, req *auditpb.InclusionProofRequest) (*auditpb.Proof, error) {
-	p, err := a.n.audit.InclusionProof(ctx, req.Index, req.TreeSize)
+	p, err := a.d.Audit.InclusionProof(ctx, req.Index, req.TreeSize)
 	if err != nil {
 		return nil, a.fail("inclusion proof", err)
 	}
@@ -116,7 +119,7 @@ func (a *auditAPI) InclusionProof(ctx context.Context, req *auditpb.InclusionPro
 
 // ConsistencyProof implements auditpb.AuditServer.
 func (a *auditAPI) ConsistencyProof(ctx context.Context, req *auditpb.ConsistencyProofRequest) (*auditpb.Proof, error) {
-	p, err := a.n.audit.ConsistencyProof(ctx, req.Size1, req.Size2)
+	p, err := a.d.Audit.ConsistencyProof(ctx, req.Size1, req.Size2)
 	if err != nil {
 		return nil, a.fail("consistency proof", err)
 	}
@@ -131,10 +134,10 @@ func (a *auditAPI) fail(what string, err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return status.FromContextError(err).Err()
 	case errors.Is(err, audit.ErrRange):
-		return status.Errorf(codes.OutOfRange, "audit %s: index or size outside the log (size %d)", what, a.n.audit.Size())
+		return status.Errorf(codes.OutOfRange, "audit %s: index or size outside the log (size %d)", what, a.d.Audit.Size())
 	case errors.Is(err, audit.ErrNotFound):
 		return status.Errorf(codes.NotFound, "audit %s: no such checkpoint", what)
 	}
-	a.n.log.Error("audit API", "call", what, "err", err)
+	a.d.Log.Error("audit API", "call", what, "err", err)
 	return status.Errorf(codes.Internal, "audit %s failed on this node; see its log", what)
 }

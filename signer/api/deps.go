@@ -1,0 +1,96 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/cofferhq/coffer/api/operatorpb"
+	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/audit"
+	"github.com/cofferhq/coffer/ledger"
+	"github.com/cofferhq/coffer/signer/replica"
+	ctss "github.com/cofferhq/coffer/signer/tss"
+)
+
+// Ledger is the node's store as the API reads it.
+type Ledger interface {
+	Changed() <-chan struct{}
+	Transfer(id string) (ledger.Transfer, error)
+	Transfers(f ledger.TransferFilter) ([]ledger.Transfer, error)
+	Key(id string) (ledger.KeyRecord, error)
+	Keys() ([]ledger.KeyRecord, error)
+	PreParamsCount() (int, error)
+}
+
+// Transfers is the transfer workflow.
+type Transfers interface {
+	// Submit checks and records a request homed on this node.
+	Submit(ctx context.Context, in *transferpb.Intent, initiator, role string, at time.Time) (ledger.Transfer, error)
+	// Decide records an officer's signed verdict.
+	Decide(ctx context.Context, req *transferpb.DecideRequest, at time.Time) (ledger.Transfer, error)
+	// Kick starts signing t if this node is its home and it is ready.
+	Kick(t ledger.Transfer)
+	// View is t as clients see it.
+	View(t ledger.Transfer) *transferpb.Transfer
+	// Await waits (bounded) for a request this node has not applied yet.
+	Await(ctx context.Context, id string) (ledger.Transfer, error)
+}
+
+// Progress reports a session's stage and rounds as it runs.
+type Progress func(stage, node string, p *ctss.Progress)
+
+// Sessions coordinates threshold sessions from this node.
+type Sessions interface {
+	Coordinate(ctx context.Context, spec *peerpb.SessionSpec, progress Progress) (map[string]*peerpb.RunResponse, error)
+	Active() int
+}
+
+// Governance is the node's policy history.
+type Governance interface {
+	Submit(ctx context.Context, doc []byte, sigs [][]byte) error
+	Info() *operatorpb.PolicyInfo
+}
+
+// Replication is the node's replica of the log.
+type Replication interface {
+	Status() replica.Status
+	AddVoter(node, addr string) error
+	RemoveServer(node string) error
+}
+
+// Kind classifies a node error for clients.
+type Kind int
+
+// Kinds of node errors.
+const (
+	KindInternal     Kind = iota // reported without detail
+	KindInvalid                  // the caller's input: InvalidArgument
+	KindConflict                 // a request ID reused: AlreadyExists
+	KindNotFound                 // NotFound
+	KindPrecondition             // not now, or not here: FailedPrecondition
+	KindAborted                  // a session failed: Aborted, with who and why
+)
+
+// Deps are what the client API serves from. Every field is required
+// except Replica (nil until replication starts).
+type Deps struct {
+	Node            string // this node's ID
+	Members         map[string]string
+	SelfTestSigning bool
+	PreParamsTarget int
+	Log             *slog.Logger
+	Now             func() time.Time
+	Ledger          Ledger
+	Transfers       Transfers
+	Sessions        Sessions
+	Policy          Governance
+	Replica         func() Replication
+	Audit           *audit.Log
+	Verifiers       func() (note.Verifiers, error)
+	// Classify maps a node error to what a client is told.
+	Classify func(error) Kind
+}

@@ -1,0 +1,90 @@
+package signer
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cofferhq/coffer/api/operatorpb"
+	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/ledger"
+	"github.com/cofferhq/coffer/signer/api"
+)
+
+// apiDeps wires the client API to this node.
+func (n *Node) apiDeps() api.Deps {
+	members := map[string]string{}
+	for _, m := range n.cfg.Members {
+		members[m.ID] = m.Raft
+	}
+	return api.Deps{
+		Node: n.cfg.Node, Members: members, SelfTestSigning: n.cfg.SelfTestSigning, PreParamsTarget: n.cfg.PreParams.PoolSize,
+		Log: n.log, Now: n.now, Ledger: n.store, Transfers: apiTransfers{n}, Sessions: apiSessions{n}, Policy: apiPolicy{n},
+		Replica: func() api.Replication {
+			if n.rep == nil {
+				return nil
+			}
+			return n.rep
+		},
+		Audit: n.audit, Verifiers: n.auditVerifiers, Classify: classify,
+	}
+}
+
+// classify tells the client API what kind of failure a node error is.
+func classify(err error) api.Kind {
+	var sf *SessionFailedError
+	switch {
+	case errors.Is(err, ErrIntent), errors.Is(err, ErrApproval), errors.Is(err, ErrPolicyRefused):
+		return api.KindInvalid
+	case errors.Is(err, ledger.ErrConflict):
+		return api.KindConflict
+	case errors.Is(err, ledger.ErrTransferNotFound):
+		return api.KindNotFound
+	case errors.Is(err, ledger.ErrFinal), errors.Is(err, ErrNoPolicy), errors.Is(err, ErrNotParty):
+		return api.KindPrecondition
+	case errors.As(err, &sf):
+		return api.KindAborted
+	}
+	return api.KindInternal
+}
+
+type apiTransfers struct{ n *Node }
+
+func (a apiTransfers) Submit(ctx context.Context, in *transferpb.Intent, initiator, role string, at time.Time) (ledger.Transfer, error) {
+	return a.n.submitTransfer(ctx, in, initiator, role, at)
+}
+func (a apiTransfers) Decide(ctx context.Context, req *transferpb.DecideRequest, at time.Time) (ledger.Transfer, error) {
+	return a.n.recordDecision(ctx, req, at)
+}
+func (a apiTransfers) Kick(t ledger.Transfer)                      { a.n.kick(t) }
+func (a apiTransfers) View(t ledger.Transfer) *transferpb.Transfer { return a.n.view(t) }
+func (a apiTransfers) Await(ctx context.Context, id string) (ledger.Transfer, error) {
+	return a.n.transfer(ctx, id)
+}
+
+type apiSessions struct{ n *Node }
+
+func (a apiSessions) Coordinate(ctx context.Context, spec *peerpb.SessionSpec, progress api.Progress) (map[string]*peerpb.RunResponse, error) {
+	return a.n.coordinate(ctx, spec, progressFn(progress))
+}
+
+func (a apiSessions) Active() int {
+	a.n.mu.Lock()
+	defer a.n.mu.Unlock()
+	active := 0
+	for _, e := range a.n.sessions {
+		if e.state != ended {
+			active++
+		}
+	}
+	return active
+}
+
+type apiPolicy struct{ n *Node }
+
+func (a apiPolicy) Submit(ctx context.Context, doc []byte, sigs [][]byte) error {
+	_, err := a.n.submitPolicy(ctx, doc, sigs)
+	return err
+}
+func (a apiPolicy) Info() *operatorpb.PolicyInfo { return a.n.policyInfo() }
