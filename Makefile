@@ -44,7 +44,7 @@ bench: deps build
 	./$(BIN)/coffer bench sign --count 20 --concurrency 4
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./hsm/pkcs11/ ./policy/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./audit/
-	$(GO) test -run '^$$' -bench GateDecision -benchtime 20000x ./signer/
+	$(GO) test -run '^$$' -bench GateDecision -benchtime 20000x ./signer/gate/
 
 ## lint: formatting and vet
 lint:

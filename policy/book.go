@@ -18,7 +18,7 @@ import (
 type Book struct {
 	mu     sync.RWMutex
 	byID   map[string]Spend
-	scopes [3]map[string]map[string]*tnode // scope → key → asset → tree
+	scopes [3]map[string]map[string]*tree // scope → key → asset → tree
 	exp    expiry
 	index  uint64
 }
@@ -34,7 +34,7 @@ const (
 func NewBook() *Book {
 	b := &Book{byID: map[string]Spend{}}
 	for i := range b.scopes {
-		b.scopes[i] = map[string]map[string]*tnode{}
+		b.scopes[i] = map[string]map[string]*tree{}
 	}
 	return b
 }
@@ -54,10 +54,15 @@ func (b *Book) Add(id string, s Spend) error {
 	for scope, key := range spendKeys(s) {
 		m := b.scopes[scope][key]
 		if m == nil {
-			m = map[string]*tnode{}
+			m = map[string]*tree{}
 			b.scopes[scope][key] = m
 		}
-		m[s.Asset] = insert(m[s.Asset], s.At, id, amt)
+		t := m[s.Asset]
+		if t == nil {
+			t = &tree{}
+			m[s.Asset] = t
+		}
+		t.insert(keyOf(s.At, id), amt)
 	}
 	heap.Push(&b.exp, expiring{at: s.At, id: id})
 	return nil
@@ -92,10 +97,15 @@ func (b *Book) remove(id string) bool {
 	delete(b.byID, id)
 	for scope, key := range spendKeys(s) {
 		m := b.scopes[scope][key]
-		if t := erase(m[s.Asset], s.At, id); t != nil {
-			m[s.Asset] = t
-		} else if delete(m, s.Asset); len(m) == 0 {
-			delete(b.scopes[scope], key)
+		t := m[s.Asset]
+		if t == nil {
+			continue
+		}
+		t.erase(keyOf(s.At, id))
+		if t.empty() {
+			if delete(m, s.Asset); len(m) == 0 {
+				delete(b.scopes[scope], key)
+			}
 		}
 	}
 	return true

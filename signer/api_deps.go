@@ -10,6 +10,7 @@ import (
 	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/signer/api"
+	"github.com/cofferhq/coffer/signer/gate"
 )
 
 // apiDeps wires the client API to this node.
@@ -35,7 +36,7 @@ func (n *Node) apiDeps() api.Deps {
 func classify(err error) api.Kind {
 	var sf *SessionFailedError
 	switch {
-	case errors.Is(err, ErrIntent), errors.Is(err, ErrApproval), errors.Is(err, ErrPolicyRefused):
+	case errors.Is(err, gate.ErrIntent), errors.Is(err, ErrApproval), errors.Is(err, ErrPolicyRefused):
 		return api.KindInvalid
 	case errors.Is(err, ledger.ErrConflict):
 		return api.KindConflict

@@ -26,6 +26,7 @@ import (
 	"github.com/cofferhq/coffer/hsm/hsmtest"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/policy"
+	"github.com/cofferhq/coffer/signer/gate"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
@@ -141,8 +142,10 @@ func gateNode(t testing.TB) (*Node, *audittest.FailingKeystore, *countingKeystor
 	}
 	cfg := &Config{Node: "node1", Cluster: "c"}
 	cfg.Policy.File, cfg.Policy.Signatures = filepath.Join(dir, "p.yaml"), []string{filepath.Join(dir, "s.json")}
-	n := &Node{cfg: cfg, ks: ks, store: st, log: log, now: time.Now, audit: al, sessions: map[string]*entry{},
-		spends: newSpendBook(st, time.Now, log)}
+	n := &Node{cfg: cfg, ks: ks, store: st, log: log, now: time.Now, audit: al, sessions: map[string]*entry{}}
+	if n.gate, err = gate.New(gate.Config{Store: st, Log: log, Now: time.Now, Propose: n.propose, SessionTimeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
 	if n.history, err = loadPolicy(cfg, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -238,11 +241,11 @@ func TestTimelockRunsFromWhenThisNodeSawTheRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := n.rebuild(pv, tr)
+	b, err := n.gate.Rebuild(pv, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _, err := n.decide(pv, b, tr, now)
+	d, _, err := n.gate.Decide(pv, b, tr, now)
 	if err != nil {
 		t.Fatal(err)
 	}

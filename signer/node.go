@@ -21,6 +21,7 @@ import (
 	"github.com/cofferhq/coffer/pki"
 	"github.com/cofferhq/coffer/policy"
 	"github.com/cofferhq/coffer/signer/api"
+	"github.com/cofferhq/coffer/signer/gate"
 	"github.com/cofferhq/coffer/signer/peer"
 	"github.com/cofferhq/coffer/signer/replica"
 	ctss "github.com/cofferhq/coffer/signer/tss"
@@ -49,17 +50,16 @@ type Node struct {
 
 	polMu   sync.Mutex
 	history *policy.History
-	pv      *policyView
+	pv      *gate.PolicyView
 
 	audit    *audit.Log
 	driving  sync.Map   // request ID → struct{}: the home node drives one session at a time
 	retryAt  sync.Map   // request ID → time.Time: no new session before
-	gateMu   sync.Mutex // serializes the gate's evaluate-and-reserve
 	submitMu sync.Mutex // serializes submissions (existence check, then write)
 
-	spends *spendBook // limit totals, kept as the log applies
-	rep    *replica.Replica
-	wake   chan string // home transfers changed by the log: re-evaluate them
+	gate *gate.Gate // builds, decides and reserves transfers
+	rep  *replica.Replica
+	wake chan string // home transfers changed by the log: re-evaluate them
 }
 
 // New builds a node. It checks that the HSM identity key is the one the
@@ -87,8 +87,10 @@ func New(cfg *Config, d Deps) (*Node, error) {
 		members[m.ID] = peer.Member{ID: m.ID, Address: m.Peer, IdentityKey: ed25519.PublicKey(k)}
 	}
 	n.members = members
-	n.spends = newSpendBook(d.Store, func() time.Time { return n.now() }, n.log)
-	if err := n.spends.cover(0); err != nil {
+	var err error
+	n.gate, err = gate.New(gate.Config{Store: d.Store, Log: n.log, Now: func() time.Time { return n.now() },
+		Propose: n.propose, SessionTimeout: time.Duration(cfg.Sessions.Timeout)})
+	if err != nil {
 		return nil, fmt.Errorf("new node: %w", err)
 	}
 	ca, err := readCert(cfg.TLS.CA)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/policy"
+	"github.com/cofferhq/coffer/signer/gate"
 )
 
 // ErrNoPolicy means the node has no active policy: it refuses transfers.
@@ -50,7 +51,7 @@ func loadPolicy(cfg *Config, now time.Time) (*policy.History, error) {
 }
 
 // activePolicy returns the policy in force now, with its lookups.
-func (n *Node) activePolicy(now time.Time) (*policyView, error) {
+func (n *Node) activePolicy(now time.Time) (*gate.PolicyView, error) {
 	n.polMu.Lock()
 	defer n.polMu.Unlock()
 	if n.history == nil {
@@ -60,8 +61,8 @@ func (n *Node) activePolicy(now time.Time) (*policyView, error) {
 		return nil, errors.New("signing is frozen by an admin")
 	}
 	p := n.history.Active(now)
-	if n.pv == nil || n.pv.p != p {
-		pv, err := newPolicyView(p)
+	if n.pv == nil || n.pv.Policy != p {
+		pv, err := gate.NewPolicyView(p)
 		if err != nil {
 			return nil, err
 		}

@@ -29,21 +29,6 @@ func backoff(attempts int) time.Duration {
 	return min(d, maxBackoff)
 }
 
-// staleAfter is how long a reservation's session may run before the home
-// node takes it as dead (its coordinator or a signer was killed
-// mid-session) and resumes it: a new session over the same transaction.
-func (n *Node) staleAfter() time.Duration {
-	return time.Duration(n.cfg.Sessions.Timeout) + 30*time.Second
-}
-
-// stale reports whether t is signing under a session that went silent,
-// by this node's clock, or whose every holder gave up (a resumed session
-// that failed: its reservation stands until the next resumption).
-func (n *Node) stale(t ledger.Transfer, now time.Time) bool {
-	return t.State == ledger.StateSigning && t.Reservation != nil &&
-		(t.Reservation.Silent || now.Sub(t.Reservation.At) > n.staleAfter())
-}
-
 // kick starts signing when this node is the request's home and it is ready.
 func (n *Node) kick(t ledger.Transfer) {
 	if t.Home == n.cfg.Node && t.State == ledger.StateReady {
@@ -61,7 +46,7 @@ func (n *Node) drive(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n.cfg.Sessions.Timeout)+15*time.Second)
 	defer cancel()
 	t, err := n.store.Transfer(id)
-	if err != nil || t.Home != n.cfg.Node || (t.State != ledger.StateReady && t.State != ledger.StateFailed && !n.stale(t, n.now())) {
+	if err != nil || t.Home != n.cfg.Node || (t.State != ledger.StateReady && t.State != ledger.StateFailed && !n.gate.Stale(t, n.now())) {
 		return
 	}
 	if t.State == ledger.StateSigning {
@@ -72,12 +57,12 @@ func (n *Node) drive(id string) {
 	if err != nil {
 		return
 	}
-	b, err := n.rebuild(pv, t)
+	b, err := n.gate.Rebuild(pv, t)
 	if err != nil {
 		n.log.Error("rebuild request", "request", id, "err", err)
 		return
 	}
-	rec, err := n.store.Key(b.src.Key)
+	rec, err := n.store.Key(b.Src.Key)
 	if err != nil {
 		return
 	}
@@ -163,7 +148,7 @@ func (n *Node) schedule(ctx context.Context) {
 			}
 			if tr.State == ledger.StateSigning {
 				_, busy := n.driving.Load(tr.ID)
-				if !busy && n.stale(tr, now) && (!tr.Reservation.Silent || now.Sub(tr.UpdatedAt) >= backoff(tr.Attempts)) {
+				if !busy && n.gate.Stale(tr, now) && (!tr.Reservation.Silent || now.Sub(tr.UpdatedAt) >= backoff(tr.Attempts)) {
 					go n.drive(tr.ID)
 				}
 				continue

@@ -13,20 +13,21 @@ import (
 	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/policy"
+	"github.com/cofferhq/coffer/signer/gate"
 )
 
 // submitTransfer checks an intent and proposes it to the replicated log
 // with this node as its home; at is when the client submitted it.
 func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initiator, role string, at time.Time) (ledger.Transfer, error) {
 	if in == nil {
-		return ledger.Transfer{}, intentErr("missing intent")
+		return ledger.Transfer{}, gate.IntentErr("missing intent")
 	}
 	canon, err := (proto.MarshalOptions{Deterministic: true}).Marshal(in)
 	if err != nil {
-		return ledger.Transfer{}, intentErr("encode: %v", err)
+		return ledger.Transfer{}, gate.IntentErr("encode: %v", err)
 	}
 	if initiator == "" || len(initiator) > 256 || len(role) > 64 {
-		return ledger.Transfer{}, intentErr("initiator must be 1..256 bytes and role at most 64")
+		return ledger.Transfer{}, gate.IntentErr("initiator must be 1..256 bytes and role at most 64")
 	}
 	// one submission at a time: two identical requests racing must not
 	// both pass the existence check and then conflict
@@ -44,26 +45,26 @@ func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initia
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
-	b, err := n.buildTransfer(pv, in, initiator, role, at)
+	b, err := n.gate.Build(pv, in, initiator, role, at)
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
-	d, _, err := n.decide(pv, b, ledger.Transfer{Digest: b.digest[:]}, at)
+	d, _, err := n.gate.Decide(pv, b, ledger.Transfer{Digest: b.Digest[:]}, at)
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
 	if taken := n.inputsTaken(b, in.RequestId); taken != "" {
 		d.Effect, d.Reason = policy.EffectDeny, taken
 	}
-	t := ledger.Transfer{ID: in.RequestId, Digest: b.digest[:], Home: n.cfg.Node, Initiator: initiator, InitiatorRole: role,
-		Source: b.src.ID, Chain: string(b.src.Chain), Asset: b.req.Asset, Amount: b.req.Amount.Big().String(), To: b.to,
-		Intent: canon, PolicyHash: pv.hash, SubmittedAt: at, ExpiresAt: b.expires, State: stateFor(d),
+	t := ledger.Transfer{ID: in.RequestId, Digest: b.Digest[:], Home: n.cfg.Node, Initiator: initiator, InitiatorRole: role,
+		Source: b.Src.ID, Chain: string(b.Src.Chain), Asset: b.Req.Asset, Amount: b.Req.Amount.Big().String(), To: b.To,
+		Intent: canon, PolicyHash: pv.Hash, SubmittedAt: at, ExpiresAt: b.Expires, State: gate.StateFor(d),
 		Reason: d.Reason, Rule: d.Rule, NotBefore: d.NotBefore}
 	err = n.appendAudit(ctx, []audit.Record{
-		{Kind: audit.KindTransferSubmitted, Time: at, Transfer: &audit.TransferSubmitted{RequestID: t.ID, RequestDigest: audit.Digest(b.digest),
-			Wallet: b.src.ID, Destination: in.Destination, Asset: t.Asset, Amount: t.Amount, Chain: t.Chain,
-			PolicyHash: audit.Digest(pv.p.Hash()), Expiry: b.expires, Initiator: initiator}},
-		{Kind: audit.KindDecision, Time: at, Decision: n.decisionRecord(pv, b, d, nil)},
+		{Kind: audit.KindTransferSubmitted, Time: at, Transfer: &audit.TransferSubmitted{RequestID: t.ID, RequestDigest: audit.Digest(b.Digest),
+			Wallet: b.Src.ID, Destination: in.Destination, Asset: t.Asset, Amount: t.Amount, Chain: t.Chain,
+			PolicyHash: audit.Digest(pv.Policy.Hash()), Expiry: b.Expires, Initiator: initiator}},
+		{Kind: audit.KindDecision, Time: at, Decision: n.gate.DecisionRecord(pv, b, d, nil)},
 	})
 	if err != nil {
 		return ledger.Transfer{}, err
@@ -92,7 +93,7 @@ func (n *Node) recordDecision(ctx context.Context, req *transferpb.DecideRequest
 	if err != nil {
 		return t, err
 	}
-	if err := policy.VerifyApproval(pv.p, req.Officer, policy.Hash(t.Digest), v, req.Signature); err != nil {
+	if err := policy.VerifyApproval(pv.Policy, req.Officer, policy.Hash(t.Digest), v, req.Signature); err != nil {
 		return t, fmt.Errorf("%w: %v", ErrApproval, err)
 	}
 	var digest [32]byte
@@ -130,25 +131,25 @@ func (n *Node) reevaluate(ctx context.Context, t ledger.Transfer, now time.Time)
 	if err != nil {
 		return t, err
 	}
-	b, err := n.rebuild(pv, t)
-	if errors.Is(err, ErrIntent) || errors.Is(err, errDigestMismatch) {
+	b, err := n.gate.Rebuild(pv, t)
+	if errors.Is(err, gate.ErrIntent) || errors.Is(err, gate.ErrDigestMismatch) {
 		return n.setState(t, ledger.StateDenied, err.Error(), "", time.Time{}, now)
 	}
 	if err != nil {
 		return t, err // transient (store, keys): try again later
 	}
-	d, _, err := n.decide(pv, b, t, now)
+	d, _, err := n.gate.Decide(pv, b, t, now)
 	if err != nil {
 		return t, err
 	}
 	if taken := n.inputsTaken(b, t.ID); taken != "" {
 		d.Effect, d.Reason = policy.EffectDeny, taken
 	}
-	next := stateFor(d)
+	next := gate.StateFor(d)
 	if next == t.State && d.Reason == t.Reason {
 		return t, nil
 	}
-	n.logAudit(ctx, audit.Record{Kind: audit.KindDecision, Time: now, Decision: n.decisionRecord(pv, b, d, nil)})
+	n.logAudit(ctx, audit.Record{Kind: audit.KindDecision, Time: now, Decision: n.gate.DecisionRecord(pv, b, d, nil)})
 	return n.setState(t, next, d.Reason, d.Rule, d.NotBefore, now)
 }
 
@@ -163,8 +164,8 @@ func (n *Node) setState(t ledger.Transfer, s ledger.TransferState, reason, rule 
 // inputsTaken names an input (UTXO or nonce) that another signed transfer
 // consumed, or "" when all are free or only held by transfers in flight
 // (those are refused at reservation, and may still be released).
-func (n *Node) inputsTaken(b *built, id string) string {
-	holders, err := n.store.Holders(b.outpoints, b.nonceKey)
+func (n *Node) inputsTaken(b *gate.Built, id string) string {
+	holders, err := n.store.Holders(b.Outpoints, b.NonceKey)
 	if err != nil {
 		return "cannot read input reservations: " + err.Error()
 	}
@@ -186,15 +187,15 @@ func (n *Node) awaitHome(ctx context.Context, t ledger.Transfer, now time.Time) 
 	if err != nil {
 		return t
 	}
-	b, err := n.rebuild(pv, t)
+	b, err := n.gate.Rebuild(pv, t)
 	if err != nil {
 		return t
 	}
-	d, _, err := n.decide(pv, b, t, now)
+	d, _, err := n.gate.Decide(pv, b, t, now)
 	if err != nil {
 		return t
 	}
-	want := stateFor(d)
+	want := gate.StateFor(d)
 	ctx, cancel := context.WithTimeout(ctx, catchUpWait)
 	defer cancel()
 	for {

@@ -22,16 +22,16 @@ func (n *Node) view(t ledger.Transfer) *transferpb.Transfer {
 	}
 	now := n.now().UTC()
 	pv, err := n.activePolicy(now)
-	if err != nil || pv.hash != t.PolicyHash {
+	if err != nil || pv.Hash != t.PolicyHash {
 		return v
 	}
-	b, err := n.rebuild(pv, t)
+	b, err := n.gate.Rebuild(pv, t)
 	if err != nil {
 		return v
 	}
-	v.Summary = b.summary
+	v.Summary = b.Summary
 	if !t.State.Final() && t.State != ledger.StateSigning {
-		if d, _, err := n.decide(pv, b, t, now); err == nil {
+		if d, _, err := n.gate.Decide(pv, b, t, now); err == nil {
 			for _, m := range d.Missing {
 				v.Missing = append(v.Missing, m.Text)
 			}

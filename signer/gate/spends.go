@@ -1,4 +1,4 @@
-package signer
+package gate
 
 import (
 	"log/slog"

@@ -1,4 +1,4 @@
-package signer
+package gate
 
 import (
 	"fmt"
@@ -14,31 +14,31 @@ import (
 	"github.com/cofferhq/coffer/policy"
 )
 
-func (b *built) buildBTC(asset policy.Asset, amount policy.Amount) error {
+func (b *Built) buildBTC(asset policy.Asset, amount policy.Amount) error {
 	if !amount.Big().IsInt64() {
-		return intentErr("amount %s overflows", b.in.Amount)
+		return IntentErr("amount %s overflows", b.In.Amount)
 	}
-	x := b.in.Btc
-	in := btc.Intent{Network: b.src.Network, WalletPubKey: b.srcPub, Destination: b.to, Amount: amount.Big().Int64(),
+	x := b.In.Btc
+	in := btc.Intent{Network: b.Src.Network, WalletPubKey: b.SrcPub, Destination: b.To, Amount: amount.Big().Int64(),
 		Fee: x.Fee, FeeRate: x.FeeRate, MaxFee: x.MaxFee}
 	for _, u := range x.Utxos {
 		in.UTXOs = append(in.UTXOs, btc.UTXO{TxID: u.Txid, Vout: u.Vout, Amount: u.Amount, PkScript: u.PkScript})
 	}
 	u, err := btc.Build(in)
 	if err != nil {
-		return intentErr("%v", err)
+		return IntentErr("%v", err)
 	}
 	s := u.Summary()
 	if err := btc.MatchIntent(in, s); err != nil {
-		return intentErr("built transaction does not match the intent: %v", err)
+		return IntentErr("built transaction does not match the intent: %v", err)
 	}
-	b.unsigned, b.sighashes, b.outpoints = u.Raw(), u.Sighashes(), s.Inputs
-	b.summary = &transferpb.Summary{Chain: "btc", Network: s.Network, SourceAddress: s.Source, Destination: s.Destination,
+	b.Unsigned, b.Sighashes, b.Outpoints = u.Raw(), u.Sighashes(), s.Inputs
+	b.Summary = &transferpb.Summary{Chain: "btc", Network: s.Network, SourceAddress: s.Source, Destination: s.Destination,
 		Asset: asset.ID, Amount: strconv.FormatInt(s.Amount, 10), Fee: strconv.FormatInt(s.Fee, 10), Inputs: s.Inputs}
-	b.to = s.Destination
-	b.req.Amount, b.req.Fee, b.req.Network = policy.AmountFromUint64(uint64(s.Amount)), policy.AmountFromUint64(uint64(s.Fee)), s.Network
+	b.To = s.Destination
+	b.Req.Amount, b.Req.Fee, b.Req.Network = policy.AmountFromUint64(uint64(s.Amount)), policy.AmountFromUint64(uint64(s.Fee)), s.Network
 	prevouts, network := u.Prevouts(), s.Network
-	b.attach = func(sigs []sig) ([]byte, string, error) {
+	b.Attach = func(sigs []Sig) ([]byte, string, error) {
 		bs := make([]btc.Signature, len(sigs))
 		for i, g := range sigs {
 			bs[i] = btc.Signature{R: g.R, S: g.S}
@@ -55,12 +55,12 @@ func (b *built) buildBTC(asset policy.Asset, amount policy.Amount) error {
 	return nil
 }
 
-func (b *built) buildETH(asset policy.Asset, amount policy.Amount) error {
-	x := b.in.Eth
+func (b *Built) buildETH(asset policy.Asset, amount policy.Amount) error {
+	x := b.In.Eth
 	num := func(field, s string) (*big.Int, error) {
 		v, ok := new(big.Int).SetString(s, 10)
 		if !ok || v.Sign() < 0 {
-			return nil, intentErr("eth.%s %q must be a decimal in wei", field, s)
+			return nil, IntentErr("eth.%s %q must be a decimal in wei", field, s)
 		}
 		return v, nil
 	}
@@ -81,26 +81,26 @@ func (b *built) buildETH(asset policy.Asset, amount policy.Amount) error {
 		kind, token = eth.AssetERC20, asset.Contract
 	}
 	nonce := x.Nonce
-	in := eth.Intent{Network: eth.NetworkName(b.src.ChainID), ChainID: b.src.ChainID, From: b.src.Address(), To: b.to,
+	in := eth.Intent{Network: eth.NetworkName(b.Src.ChainID), ChainID: b.Src.ChainID, From: b.Src.Address(), To: b.To,
 		Asset: kind, Token: token, Amount: amount.Big(), Nonce: &nonce, GasLimit: x.GasLimit,
 		MaxFeePerGas: maxFeePerGas, MaxPriorityFeePerGas: prio, MaxFee: maxFee}
 	u, err := eth.Build(in)
 	if err != nil {
-		return intentErr("%v", err)
+		return IntentErr("%v", err)
 	}
 	s := u.Summary()
 	if err := eth.MatchIntent(in, s); err != nil {
-		return intentErr("built transaction does not match the intent: %v", err)
+		return IntentErr("built transaction does not match the intent: %v", err)
 	}
 	var tx types.Transaction
 	if err := tx.UnmarshalBinary(u.Raw()); err != nil {
-		return intentErr("decode own transaction: %v", err)
+		return IntentErr("decode own transaction: %v", err)
 	}
-	b.unsigned, b.sighashes = u.Raw(), u.Sighashes()
-	b.nonceKey = fmt.Sprintf("%d/%s#%d", s.ChainID, strings.ToLower(s.Source), s.Nonce)
-	b.summary = &transferpb.Summary{Chain: "eth", Network: s.Network, SourceAddress: s.Source, Destination: s.Destination,
+	b.Unsigned, b.Sighashes = u.Raw(), u.Sighashes()
+	b.NonceKey = fmt.Sprintf("%d/%s#%d", s.ChainID, strings.ToLower(s.Source), s.Nonce)
+	b.Summary = &transferpb.Summary{Chain: "eth", Network: s.Network, SourceAddress: s.Source, Destination: s.Destination,
 		Asset: asset.ID, Amount: s.Amount, Fee: s.MaxFee, Nonce: s.Nonce, Token: s.Token}
-	b.to = s.Destination
+	b.To = s.Destination
 	amt, _ := policy.ParseAmount(s.Amount)
 	fee, _ := policy.ParseAmount(s.MaxFee)
 	value, _ := policy.AmountFromBig(tx.Value())
@@ -109,10 +109,10 @@ func (b *built) buildETH(asset policy.Asset, amount policy.Amount) error {
 	if tx.To() != nil {
 		txTo = tx.To().Hex()
 	}
-	b.req.Amount, b.req.Fee, b.req.ChainID = amt, fee, s.ChainID // eth requests name the chain ID only
-	b.req.ETH = &policy.ETHTx{To: txTo, Value: value, Data: tx.Data(), GasLimit: tx.Gas(), MaxFeePerGas: gasCap}
-	from := b.src.Address()
-	b.attach = func(sigs []sig) ([]byte, string, error) {
+	b.Req.Amount, b.Req.Fee, b.Req.ChainID = amt, fee, s.ChainID // eth requests name the chain ID only
+	b.Req.ETH = &policy.ETHTx{To: txTo, Value: value, Data: tx.Data(), GasLimit: tx.Gas(), MaxFeePerGas: gasCap}
+	from := b.Src.Address()
+	b.Attach = func(sigs []Sig) ([]byte, string, error) {
 		if len(sigs) != 1 {
 			return nil, "", fmt.Errorf("an eth transaction takes one signature, got %d", len(sigs))
 		}

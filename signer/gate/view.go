@@ -1,4 +1,4 @@
-package signer
+package gate
 
 import (
 	"fmt"
@@ -12,39 +12,39 @@ import (
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
-// walletInfo is a policy wallet with its key reference parsed: key_id
+// WalletInfo is a policy wallet with its key reference parsed: key_id
 // "hot-1/0/7" is key hot-1's non-hardened child m/0/7.
-type walletInfo struct {
+type WalletInfo struct {
 	policy.Wallet
 	Key  string
 	Path []uint32
 }
 
 // Address is the wallet's address: the first the policy lists.
-func (w walletInfo) Address() string { return w.Addresses[0] }
+func (w WalletInfo) Address() string { return w.Addresses[0] }
 
-// policyView is the active policy with lookups the gate needs.
-type policyView struct {
-	p       *policy.Policy
-	hash    string
-	wallets map[string]walletInfo
-	byAddr  map[string]walletInfo // address (lowercase for eth) → wallet
-	assets  map[string]policy.Asset
-	// window is the longest limit window of any rule: spends older than
-	// now-window can change no decision, so a decision never reads them.
-	window time.Duration
+// PolicyView is the active policy with lookups the gate needs.
+type PolicyView struct {
+	Policy  *policy.Policy
+	Hash    string
+	Wallets map[string]WalletInfo
+	ByAddr  map[string]WalletInfo // address (lowercase for eth) → wallet
+	Assets  map[string]policy.Asset
+	// Window is the longest limit Window of any rule: spends older than
+	// now-Window can change no decision, so a decision never reads them.
+	Window time.Duration
 }
 
-func newPolicyView(p *policy.Policy) (*policyView, error) {
+func NewPolicyView(p *policy.Policy) (*PolicyView, error) {
 	doc := p.Document()
-	v := &policyView{p: p, hash: p.Hash().String(), wallets: map[string]walletInfo{},
-		byAddr: map[string]walletInfo{}, assets: map[string]policy.Asset{}}
+	v := &PolicyView{Policy: p, Hash: p.Hash().String(), Wallets: map[string]WalletInfo{},
+		ByAddr: map[string]WalletInfo{}, Assets: map[string]policy.Asset{}}
 	for _, a := range doc.Assets {
-		v.assets[a.ID] = a
+		v.Assets[a.ID] = a
 	}
 	for _, r := range doc.Rules {
 		for _, l := range r.Limits {
-			v.window = max(v.window, l.Window.D())
+			v.Window = max(v.Window, l.Window.D())
 		}
 	}
 	for _, w := range doc.Wallets {
@@ -55,10 +55,10 @@ func newPolicyView(p *policy.Policy) (*policyView, error) {
 		if len(w.Addresses) == 0 {
 			return nil, fmt.Errorf("policy wallet %s: no address", w.ID)
 		}
-		wi := walletInfo{Wallet: w, Key: key, Path: path}
-		v.wallets[w.ID] = wi
+		wi := WalletInfo{Wallet: w, Key: key, Path: path}
+		v.Wallets[w.ID] = wi
 		for _, a := range w.Addresses {
-			v.byAddr[addrKey(string(w.Chain), a)] = wi
+			v.ByAddr[addrKey(string(w.Chain), a)] = wi
 		}
 	}
 	return v, nil
@@ -74,7 +74,7 @@ func addrKey(chain, addr string) string {
 // parseKeyRef splits "key[/i/j…]" into the key ID and a non-hardened path.
 func parseKeyRef(s string) (string, []uint32, error) {
 	parts := strings.Split(s, "/")
-	if !ValidKeyID(parts[0]) {
+	if !ctss.ValidKeyID(parts[0]) {
 		return "", nil, fmt.Errorf("key_id %q: malformed key ID", s)
 	}
 	var path []uint32
@@ -91,8 +91,8 @@ func parseKeyRef(s string) (string, []uint32, error) {
 // walletKey derives the wallet's signing key from this node's key record
 // and checks that the policy's address is that key's address: a wallet
 // whose address does not come from its key cannot be spent from.
-func (n *Node) walletKey(w walletInfo) (pub []byte, err error) {
-	rec, err := n.store.Key(w.Key)
+func (g *Gate) WalletKey(w WalletInfo) (pub []byte, err error) {
+	rec, err := g.store.Key(w.Key)
 	if err != nil {
 		return nil, fmt.Errorf("wallet %s: %w", w.ID, err)
 	}
@@ -124,19 +124,4 @@ func (n *Node) walletKey(w walletInfo) (pub []byte, err error) {
 		return nil, fmt.Errorf("wallet %s: the policy's address %s is not key %s's address %s", w.ID, w.Address(), w.KeyID, addr)
 	}
 	return pub, nil
-}
-
-// walletOfKey names a wallet of the active policy that spends with key
-// (master or child), if any.
-func (n *Node) walletOfKey(key string) (string, bool) {
-	pv, err := n.activePolicy(n.now())
-	if err != nil {
-		return "", false
-	}
-	for id, w := range pv.wallets {
-		if w.Key == key {
-			return id, true
-		}
-	}
-	return "", false
 }

@@ -1,4 +1,4 @@
-package signer
+package gate
 
 import (
 	"fmt"
@@ -27,18 +27,18 @@ func approvalsState(t ledger.Transfer) (policy.State, error) {
 // transfer's reserved or signed spend as the log stood at the returned
 // index (a reservation names it, so the log refuses the reservation if
 // another spend changed since).
-func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time) (policy.Decision, uint64, error) {
+func (g *Gate) Decide(pv *PolicyView, b *Built, t ledger.Transfer, now time.Time) (policy.Decision, uint64, error) {
 	st, err := approvalsState(t)
 	if err != nil {
 		return policy.Decision{}, 0, err
 	}
-	req := b.req
+	req := b.Req
 	// A timelock runs from when this node saw the request (less the skew
 	// replication and clocks may show), if that is later than the time its
 	// home node stamped on it: a compromised home cannot backdate a request
 	// past the others' timelocks by more than seenSkew.
 	if t.ID != "" {
-		seen, ok, err := n.store.SeenAt(t.ID)
+		seen, ok, err := g.store.SeenAt(t.ID)
 		if err != nil {
 			return policy.Decision{}, 0, err
 		}
@@ -49,15 +49,15 @@ func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time
 			req.SubmittedAt = start
 		}
 	}
-	if err := n.spends.cover(pv.window); err != nil {
+	if err := g.spends.cover(pv.Window); err != nil {
 		return policy.Decision{}, 0, fmt.Errorf("load limit totals: %w", err)
 	}
 	var (
 		d     policy.Decision
 		index uint64
 	)
-	n.spends.book.Read(func(v policy.BookView) {
-		d, index = policy.Evaluate(pv.p, st.WithBook(v, t.ID), req, now), v.Index()
+	g.spends.book.Read(func(v policy.BookView) {
+		d, index = policy.Evaluate(pv.Policy, st.WithBook(v, t.ID), req, now), v.Index()
 	})
 	return d, index, nil
 }
@@ -67,7 +67,7 @@ func (n *Node) decide(pv *policyView, b *built, t ledger.Transfer, now time.Time
 const seenSkew = 2 * time.Second
 
 // stateFor maps a decision to the transfer state it leads to.
-func stateFor(d policy.Decision) ledger.TransferState {
+func StateFor(d policy.Decision) ledger.TransferState {
 	switch d.Effect {
 	case policy.EffectAllow:
 		return ledger.StateReady
