@@ -1,14 +1,14 @@
 package gate
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"strconv"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
