@@ -3,14 +3,13 @@ package signer
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/peerpb"
-	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/signer/api"
 	"github.com/cofferhq/coffer/signer/gate"
+	"github.com/cofferhq/coffer/signer/workflow"
 )
 
 // apiDeps wires the client API to this node.
@@ -21,7 +20,7 @@ func (n *Node) apiDeps() api.Deps {
 	}
 	return api.Deps{
 		Node: n.cfg.Node, Members: members, SelfTestSigning: n.cfg.SelfTestSigning, PreParamsTarget: n.cfg.PreParams.PoolSize,
-		Log: n.log, Now: n.now, Ledger: n.store, Transfers: apiTransfers{n}, Sessions: apiSessions{n}, Policy: apiPolicy{n},
+		Log: n.log, Now: n.now, Ledger: n.store, Transfers: n.flow, Sessions: apiSessions{n}, Policy: apiPolicy{n},
 		Replica: func() api.Replication {
 			if n.rep == nil {
 				return nil
@@ -36,7 +35,7 @@ func (n *Node) apiDeps() api.Deps {
 func classify(err error) api.Kind {
 	var sf *SessionFailedError
 	switch {
-	case errors.Is(err, gate.ErrIntent), errors.Is(err, ErrApproval), errors.Is(err, ErrPolicyRefused):
+	case errors.Is(err, gate.ErrIntent), errors.Is(err, workflow.ErrApproval), errors.Is(err, ErrPolicyRefused):
 		return api.KindInvalid
 	case errors.Is(err, ledger.ErrConflict):
 		return api.KindConflict
@@ -48,20 +47,6 @@ func classify(err error) api.Kind {
 		return api.KindAborted
 	}
 	return api.KindInternal
-}
-
-type apiTransfers struct{ n *Node }
-
-func (a apiTransfers) Submit(ctx context.Context, in *transferpb.Intent, initiator, role string, at time.Time) (ledger.Transfer, error) {
-	return a.n.submitTransfer(ctx, in, initiator, role, at)
-}
-func (a apiTransfers) Decide(ctx context.Context, req *transferpb.DecideRequest, at time.Time) (ledger.Transfer, error) {
-	return a.n.recordDecision(ctx, req, at)
-}
-func (a apiTransfers) Kick(t ledger.Transfer)                      { a.n.kick(t) }
-func (a apiTransfers) View(t ledger.Transfer) *transferpb.Transfer { return a.n.view(t) }
-func (a apiTransfers) Await(ctx context.Context, id string) (ledger.Transfer, error) {
-	return a.n.transfer(ctx, id)
 }
 
 type apiSessions struct{ n *Node }

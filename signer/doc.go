@@ -2,6 +2,19 @@
 // HSM keystore, the ledger, the peer transport and the tss sessions
 // together, and serves the peer protocol and the client API.
 //
+// Its parts live in their own packages and meet only here:
+//   - signer/gate builds, decides and reserves transfers (every signer's
+//     own check before it unseals);
+//   - signer/workflow moves this node's home transfers along;
+//   - signer/api serves the client API;
+//   - signer/replica runs the replicated log the ledger applies;
+//   - signer/peer and signer/tss carry and run the threshold sessions.
+//
+// What stays here is the wiring (node.go, *_deps.go), the session
+// machinery that coordinates and joins threshold sessions (coordinate.go,
+// participant.go, prepare*.go), policy governance and the audit log's
+// cosigning.
+//
 // Invariants (DESIGN.md §1):
 //   - A node checks every session spec itself: it recomputes the session
 //     ID, checks the parties against its own key record and membership,

@@ -172,7 +172,7 @@ func TestGateLogsBeforeItUnseals(t *testing.T) {
 		PkScript: append([]byte{0x00, 0x14}, btcutil.Hash160(hotPub)...)}
 	in := &transferpb.Intent{RequestId: "r1", SourceWallet: "btc-hot", Destination: "btc-cold", Asset: "BTC", Amount: "100000",
 		Btc: &transferpb.BTC{Utxos: []*transferpb.UTXO{utxo}, FeeRate: 2000, MaxFee: 100000}}
-	tr, err := n.submitTransfer(ctx, in, "svc", "withdrawal", time.Now().UTC())
+	tr, err := n.flow.Submit(ctx, in, "svc", "withdrawal", time.Now().UTC())
 	if err != nil || tr.State != ledger.StateReady {
 		t.Fatalf("submit: %v %v", tr.State, err)
 	}
@@ -225,7 +225,7 @@ func TestTimelockRunsFromWhenThisNodeSawTheRequest(t *testing.T) {
 	in := &transferpb.Intent{RequestId: "r-back", SourceWallet: "btc-cold", Destination: "btc-hot", Asset: "BTC", Amount: "100000",
 		Btc: &transferpb.BTC{Utxos: []*transferpb.UTXO{utxo}, FeeRate: 2000, MaxFee: 100000}}
 	backdated := time.Now().UTC().Add(-2 * time.Hour)
-	tr, err := n.submitTransfer(ctx, in, "svc", "withdrawal", backdated)
+	tr, err := n.flow.Submit(ctx, in, "svc", "withdrawal", backdated)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/cofferhq/coffer/signer/peer"
 	"github.com/cofferhq/coffer/signer/replica"
 	ctss "github.com/cofferhq/coffer/signer/tss"
+	"github.com/cofferhq/coffer/signer/workflow"
 )
 
 // Deps are the node's collaborators, opened by the caller.
@@ -52,14 +53,11 @@ type Node struct {
 	history *policy.History
 	pv      *gate.PolicyView
 
-	audit    *audit.Log
-	driving  sync.Map   // request ID → struct{}: the home node drives one session at a time
-	retryAt  sync.Map   // request ID → time.Time: no new session before
-	submitMu sync.Mutex // serializes submissions (existence check, then write)
+	audit *audit.Log
 
 	gate *gate.Gate // builds, decides and reserves transfers
 	rep  *replica.Replica
-	wake chan string // home transfers changed by the log: re-evaluate them
+	flow *workflow.Workflow // this node's home transfers
 }
 
 // New builds a node. It checks that the HSM identity key is the one the
@@ -80,7 +78,7 @@ func New(cfg *Config, d Deps) (*Node, error) {
 		return nil, fmt.Errorf("new node: %w", ctss.ErrVariableTime)
 	}
 	n := &Node{cfg: cfg, ks: d.Keystore, store: d.Store, now: time.Now,
-		log: d.Log.With("component", "node", "node", cfg.Node), sessions: map[string]*entry{}, wake: make(chan string, 1024)}
+		log: d.Log.With("component", "node", "node", cfg.Node), sessions: map[string]*entry{}}
 	members := peer.Membership{}
 	for _, m := range cfg.Members {
 		k, _ := hex.DecodeString(m.IdentityKey)
@@ -91,6 +89,9 @@ func New(cfg *Config, d Deps) (*Node, error) {
 	n.gate, err = gate.New(gate.Config{Store: d.Store, Log: n.log, Now: func() time.Time { return n.now() },
 		Propose: n.propose, SessionTimeout: time.Duration(cfg.Sessions.Timeout)})
 	if err != nil {
+		return nil, fmt.Errorf("new node: %w", err)
+	}
+	if n.flow, err = n.newWorkflow(); err != nil {
 		return nil, fmt.Errorf("new node: %w", err)
 	}
 	ca, err := readCert(cfg.TLS.CA)
@@ -176,7 +177,7 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error { return apiSrv.Serve(apiLis) })
 	g.Go(func() error { return n.fillPool(gctx) })
 	g.Go(func() error { n.reap(gctx); return nil })
-	g.Go(func() error { n.schedule(gctx); return nil })
+	g.Go(func() error { n.flow.Schedule(gctx); return nil })
 	g.Go(func() error { n.cosignLoop(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()

@@ -35,8 +35,10 @@ func startSoloReplica(t testing.TB, n *Node) {
 	n.cfg.Members = []MemberConfig{{ID: n.cfg.Node, Raft: addr, IdentityKey: hex.EncodeToString(pub)}}
 	n.members = peer.Membership{n.cfg.Node: {ID: n.cfg.Node, IdentityKey: pub}}
 	n.creds = peer.Credentials{Cert: cert, Signer: n.ks.Identity(), CA: ca.Cert}
-	if n.wake == nil {
-		n.wake = make(chan string, 1024)
+	if n.flow == nil && n.gate != nil {
+		if n.flow, err = n.newWorkflow(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := n.startReplica(); err != nil {
 		t.Fatal(err)

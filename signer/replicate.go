@@ -95,11 +95,8 @@ func (n *Node) observe(r replica.Result) {
 			n.log.Error("recover key shares", "err", err)
 		}
 	}
-	if r.Transfer.ID != "" && r.Transfer.Home == n.cfg.Node {
-		select {
-		case n.wake <- r.Transfer.ID:
-		default: // the scheduler's next pass finds it
-		}
+	if r.Transfer.ID != "" && r.Transfer.Home == n.cfg.Node && n.flow != nil {
+		n.flow.Wake(r.Transfer.ID)
 	}
 }
 
@@ -203,28 +200,4 @@ func (n *Node) memberIDs() []string {
 		out = append(out, m.ID)
 	}
 	return out
-}
-
-// catchUpWait bounds how long a node waits for a request another node
-// just submitted to reach its own copy of the log.
-const catchUpWait = 2 * time.Second
-
-// transfer reads a request from this node's ledger, waiting briefly when
-// it is not there yet: a client may submit at one node and go on at
-// another before the log reached it.
-func (n *Node) transfer(ctx context.Context, id string) (ledger.Transfer, error) {
-	ctx, cancel := context.WithTimeout(ctx, catchUpWait)
-	defer cancel()
-	for {
-		changed := n.store.Changed()
-		t, err := n.store.Transfer(id)
-		if !errors.Is(err, ledger.ErrTransferNotFound) {
-			return t, err
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return t, err
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package signer
+package workflow
 
 import (
 	"context"
@@ -30,72 +30,73 @@ func backoff(attempts int) time.Duration {
 }
 
 // kick starts signing when this node is the request's home and it is ready.
-func (n *Node) kick(t ledger.Transfer) {
-	if t.Home == n.cfg.Node && t.State == ledger.StateReady {
-		go n.drive(t.ID)
+func (w *Workflow) Kick(t ledger.Transfer) {
+	if t.Home == w.self && t.State == ledger.StateReady {
+		go w.drive(t.ID)
 	}
 }
 
 // drive coordinates the signing of a ready request (home node only). The
 // coordinator is a relay: every signer runs the gate itself.
-func (n *Node) drive(id string) {
-	if _, busy := n.driving.LoadOrStore(id, struct{}{}); busy {
+func (w *Workflow) drive(id string) {
+	if _, busy := w.driving.LoadOrStore(id, struct{}{}); busy {
 		return
 	}
-	defer n.driving.Delete(id)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n.cfg.Sessions.Timeout)+15*time.Second)
+	defer w.driving.Delete(id)
+	ctx, cancel := context.WithTimeout(context.Background(), w.sessionTimeout+15*time.Second)
 	defer cancel()
-	t, err := n.store.Transfer(id)
-	if err != nil || t.Home != n.cfg.Node || (t.State != ledger.StateReady && t.State != ledger.StateFailed && !n.gate.Stale(t, n.now())) {
+	t, err := w.store.Transfer(id)
+	if err != nil || t.Home != w.self || (t.State != ledger.StateReady && t.State != ledger.StateFailed && !w.gate.Stale(t, w.now())) {
 		return
 	}
 	if t.State == ledger.StateSigning {
-		n.log.Warn("resuming a session that went silent", "request", id, "session", fmt.Sprintf("%x", t.Reservation.Session),
+		w.log.Warn("resuming a session that went silent", "request", id, "session", fmt.Sprintf("%x", t.Reservation.Session),
 			"reserved_at", t.Reservation.At)
 	}
-	pv, err := n.activePolicy(n.now())
+	pv, err := w.policy(w.now())
 	if err != nil {
 		return
 	}
-	b, err := n.gate.Rebuild(pv, t)
+	b, err := w.gate.Rebuild(pv, t)
 	if err != nil {
-		n.log.Error("rebuild request", "request", id, "err", err)
+		w.log.Error("rebuild request", "request", id, "err", err)
 		return
 	}
-	rec, err := n.store.Key(b.Src.Key)
+	rec, err := w.store.Key(b.Src.Key)
 	if err != nil {
 		return
 	}
 	var exclude []string
 	for try := 0; try < 2; try++ {
-		signers := pickSigners(rec.Nodes(), rec.Threshold+1, n.cfg.Node, exclude)
+		signers := pickSigners(rec.Nodes(), rec.Threshold+1, w.self, exclude)
 		if signers == nil {
-			n.log.Warn("not enough signers reachable", "request", id, "excluded", exclude)
+			w.log.Warn("not enough signers reachable", "request", id, "excluded", exclude)
 			return
 		}
 		// the signers know the request from the replicated log: the spec
 		// names the index this node decided at, which they wait for
 		spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: rec.ID, Parties: signers, RequestId: id,
-			LogIndex: n.rep.Applied()}
-		_, err := n.coordinate(ctx, spec, nil)
+			LogIndex: w.applied()}
+		err := w.coordinate(ctx, spec)
 		if err == nil {
 			return
 		}
-		n.retryAt.Store(id, n.now().Add(retryBackoff))
-		n.log.Warn("transfer session failed", "request", id, "err", err)
+		w.retryAt.Store(id, w.now().Add(retryBackoff))
+		w.log.Warn("transfer session failed", "request", id, "err", err)
 		// Retry at once without a node only when it could not be reached.
 		// A node that answered and refused (a limit, a spent input, a
 		// signature it already made) is never worked around: shopping for
 		// another pair would defeat its check. Failures during the run are
 		// retried later with the same choice of signers.
-		var sf *SessionFailedError
-		if !errors.As(err, &sf) || sf.Stage != "prepare" || len(sf.Unreachable) == 0 || len(sf.Unreachable) != len(sf.Nodes) {
+		var sf SessionFailure
+		if !errors.As(err, &sf) {
 			return
 		}
-		if slices.Contains(sf.Unreachable, n.cfg.Node) {
+		unreachable, all := sf.PrepareUnreachable()
+		if !all || len(unreachable) == 0 || slices.Contains(unreachable, w.self) {
 			return
 		}
-		exclude = append(exclude, sf.Unreachable...)
+		exclude = append(exclude, unreachable...)
 	}
 }
 
@@ -125,7 +126,7 @@ func pickSigners(committee []string, k int, self string, exclude []string) []str
 
 // schedule re-evaluates this node's open requests (timelocks passing,
 // expiries, retries after a failed session) and drives the ready ones.
-func (n *Node) schedule(ctx context.Context) {
+func (w *Workflow) Schedule(ctx context.Context) {
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -133,44 +134,44 @@ func (n *Node) schedule(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case id := <-n.wake:
-			n.wakeOne(ctx, id)
+		case id := <-w.wake:
+			w.wakeOne(ctx, id)
 			continue
 		}
-		open, err := n.store.Transfers(ledger.TransferFilter{Home: n.cfg.Node})
+		open, err := w.store.Transfers(ledger.TransferFilter{Home: w.self})
 		if err != nil {
 			continue
 		}
-		now := n.now().UTC()
+		now := w.now().UTC()
 		for _, tr := range open {
 			if tr.State.Final() {
 				continue
 			}
 			if tr.State == ledger.StateSigning {
-				_, busy := n.driving.Load(tr.ID)
-				if !busy && n.gate.Stale(tr, now) && (!tr.Reservation.Silent || now.Sub(tr.UpdatedAt) >= backoff(tr.Attempts)) {
-					go n.drive(tr.ID)
+				_, busy := w.driving.Load(tr.ID)
+				if !busy && w.gate.Stale(tr, now) && (!tr.Reservation.Silent || now.Sub(tr.UpdatedAt) >= backoff(tr.Attempts)) {
+					go w.drive(tr.ID)
 				}
 				continue
 			}
 			if tr.State == ledger.StateFailed && now.Sub(tr.UpdatedAt) < backoff(tr.Attempts) {
 				if now.After(tr.ExpiresAt) {
-					_, _ = n.reevaluate(ctx, tr, now)
+					_, _ = w.reevaluate(ctx, tr, now)
 				}
 				continue
 			}
-			if _, busy := n.driving.Load(tr.ID); busy {
+			if _, busy := w.driving.Load(tr.ID); busy {
 				continue
 			}
-			if at, ok := n.retryAt.Load(tr.ID); ok && now.Before(at.(time.Time)) {
+			if at, ok := w.retryAt.Load(tr.ID); ok && now.Before(at.(time.Time)) {
 				continue
 			}
-			next, err := n.reevaluate(ctx, tr, now)
+			next, err := w.reevaluate(ctx, tr, now)
 			if err != nil {
 				continue
 			}
 			if next.State == ledger.StateReady || next.State == ledger.StateFailed {
-				go n.drive(next.ID)
+				go w.drive(next.ID)
 			}
 		}
 	}
@@ -178,19 +179,19 @@ func (n *Node) schedule(ctx context.Context) {
 
 // wakeOne re-evaluates one home transfer the log just changed (an approval
 // recorded, a session failed) and drives it when it is ready.
-func (n *Node) wakeOne(ctx context.Context, id string) {
-	tr, err := n.store.Transfer(id)
-	if err != nil || tr.Home != n.cfg.Node || tr.State.Final() || tr.State == ledger.StateSigning {
+func (w *Workflow) wakeOne(ctx context.Context, id string) {
+	tr, err := w.store.Transfer(id)
+	if err != nil || tr.Home != w.self || tr.State.Final() || tr.State == ledger.StateSigning {
 		return
 	}
-	if _, busy := n.driving.Load(id); busy {
+	if _, busy := w.driving.Load(id); busy {
 		return
 	}
 	if tr.State == ledger.StateFailed {
 		return // retried by the periodic pass after its backoff
 	}
-	next, err := n.reevaluate(ctx, tr, n.now().UTC())
+	next, err := w.reevaluate(ctx, tr, w.now().UTC())
 	if err == nil && next.State == ledger.StateReady {
-		go n.drive(next.ID)
+		go w.drive(next.ID)
 	}
 }

@@ -1,4 +1,4 @@
-package signer
+package workflow
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 
 // submitTransfer checks an intent and proposes it to the replicated log
 // with this node as its home; at is when the client submitted it.
-func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initiator, role string, at time.Time) (ledger.Transfer, error) {
+func (w *Workflow) Submit(ctx context.Context, in *transferpb.Intent, initiator, role string, at time.Time) (ledger.Transfer, error) {
 	if in == nil {
 		return ledger.Transfer{}, gate.IntentErr("missing intent")
 	}
@@ -31,9 +31,9 @@ func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initia
 	}
 	// one submission at a time: two identical requests racing must not
 	// both pass the existence check and then conflict
-	n.submitMu.Lock()
-	defer n.submitMu.Unlock()
-	if old, err := n.store.Transfer(in.RequestId); err == nil {
+	w.submitMu.Lock()
+	defer w.submitMu.Unlock()
+	if old, err := w.store.Transfer(in.RequestId); err == nil {
 		if !bytes.Equal(old.Intent, canon) {
 			return ledger.Transfer{}, fmt.Errorf("request %s: %w", in.RequestId, ledger.ErrConflict)
 		}
@@ -41,41 +41,41 @@ func (n *Node) submitTransfer(ctx context.Context, in *transferpb.Intent, initia
 	} else if !errors.Is(err, ledger.ErrTransferNotFound) {
 		return ledger.Transfer{}, err
 	}
-	pv, err := n.activePolicy(at)
+	pv, err := w.policy(at)
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
-	b, err := n.gate.Build(pv, in, initiator, role, at)
+	b, err := w.gate.Build(pv, in, initiator, role, at)
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
-	d, _, err := n.gate.Decide(pv, b, ledger.Transfer{Digest: b.Digest[:]}, at)
+	d, _, err := w.gate.Decide(pv, b, ledger.Transfer{Digest: b.Digest[:]}, at)
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
-	if taken := n.inputsTaken(b, in.RequestId); taken != "" {
+	if taken := w.inputsTaken(b, in.RequestId); taken != "" {
 		d.Effect, d.Reason = policy.EffectDeny, taken
 	}
-	t := ledger.Transfer{ID: in.RequestId, Digest: b.Digest[:], Home: n.cfg.Node, Initiator: initiator, InitiatorRole: role,
+	t := ledger.Transfer{ID: in.RequestId, Digest: b.Digest[:], Home: w.self, Initiator: initiator, InitiatorRole: role,
 		Source: b.Src.ID, Chain: string(b.Src.Chain), Asset: b.Req.Asset, Amount: b.Req.Amount.Big().String(), To: b.To,
 		Intent: canon, PolicyHash: pv.Hash, SubmittedAt: at, ExpiresAt: b.Expires, State: gate.StateFor(d),
 		Reason: d.Reason, Rule: d.Rule, NotBefore: d.NotBefore}
-	err = n.appendAudit(ctx, []audit.Record{
+	err = w.audit.Append(ctx, []audit.Record{
 		{Kind: audit.KindTransferSubmitted, Time: at, Transfer: &audit.TransferSubmitted{RequestID: t.ID, RequestDigest: audit.Digest(b.Digest),
 			Wallet: b.Src.ID, Destination: in.Destination, Asset: t.Asset, Amount: t.Amount, Chain: t.Chain,
 			PolicyHash: audit.Digest(pv.Policy.Hash()), Expiry: b.Expires, Initiator: initiator}},
-		{Kind: audit.KindDecision, Time: at, Decision: n.gate.DecisionRecord(pv, b, d, nil)},
+		{Kind: audit.KindDecision, Time: at, Decision: w.gate.DecisionRecord(pv, b, d, nil)},
 	})
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
-	return n.propose(ctx, ledger.Command{Kind: ledger.CmdSubmit, At: at, Submit: &t})
+	return w.propose(ctx, ledger.Command{Kind: ledger.CmdSubmit, At: at, Submit: &t})
 }
 
 // recordDecision verifies an officer's signed verdict itself and records
 // it, then re-evaluates the request.
-func (n *Node) recordDecision(ctx context.Context, req *transferpb.DecideRequest, at time.Time) (ledger.Transfer, error) {
-	t, err := n.transfer(ctx, req.RequestId)
+func (w *Workflow) Decide(ctx context.Context, req *transferpb.DecideRequest, at time.Time) (ledger.Transfer, error) {
+	t, err := w.Await(ctx, req.RequestId)
 	if err != nil {
 		return ledger.Transfer{}, err
 	}
@@ -89,7 +89,7 @@ func (n *Node) recordDecision(ctx context.Context, req *transferpb.DecideRequest
 	if err := v.UnmarshalText([]byte(req.Verdict)); err != nil {
 		return t, fmt.Errorf("%w: %v", ErrApproval, err)
 	}
-	pv, err := n.activePolicy(at)
+	pv, err := w.policy(at)
 	if err != nil {
 		return t, err
 	}
@@ -98,20 +98,20 @@ func (n *Node) recordDecision(ctx context.Context, req *transferpb.DecideRequest
 	}
 	var digest [32]byte
 	copy(digest[:], t.Digest)
-	if err := n.appendAudit(ctx, []audit.Record{{Kind: audit.KindApprovalRecorded, Time: at, Approval: &audit.ApprovalRecorded{
+	if err := w.audit.Append(ctx, []audit.Record{{Kind: audit.KindApprovalRecorded, Time: at, Approval: &audit.ApprovalRecorded{
 		RequestDigest: audit.Digest(digest), Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature}}}); err != nil {
 		return t, err
 	}
-	t, err = n.propose(ctx, ledger.Command{Kind: ledger.CmdApprove, At: at, ID: t.ID,
+	t, err = w.propose(ctx, ledger.Command{Kind: ledger.CmdApprove, At: at, ID: t.ID,
 		Approval: &ledger.Approval{Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature, At: at}})
 	if err != nil {
 		return t, err
 	}
-	if t.Home != n.cfg.Node {
+	if t.Home != w.self {
 		// the home node moves the state; show the client what it moves to
-		return n.awaitHome(ctx, t, at), nil
+		return w.awaitHome(ctx, t, at), nil
 	}
-	return n.reevaluate(ctx, t, at)
+	return w.reevaluate(ctx, t, at)
 }
 
 // ErrApproval means an officer's approval was refused.
@@ -120,52 +120,52 @@ var ErrApproval = errors.New("approval refused")
 // reevaluate runs the policy again (new approvals, a timelock passed, an
 // expiry) and moves the request to the state it leads to. Only the home
 // node moves a request's state; on the others this is a no-op.
-func (n *Node) reevaluate(ctx context.Context, t ledger.Transfer, now time.Time) (ledger.Transfer, error) {
-	if t.State.Final() || t.State == ledger.StateSigning || t.Home != n.cfg.Node {
+func (w *Workflow) reevaluate(ctx context.Context, t ledger.Transfer, now time.Time) (ledger.Transfer, error) {
+	if t.State.Final() || t.State == ledger.StateSigning || t.Home != w.self {
 		return t, nil
 	}
 	if now.After(t.ExpiresAt) {
-		return n.setState(t, ledger.StateExpired, "expired unsigned", "", time.Time{}, now)
+		return w.setState(t, ledger.StateExpired, "expired unsigned", "", time.Time{}, now)
 	}
-	pv, err := n.activePolicy(now)
+	pv, err := w.policy(now)
 	if err != nil {
 		return t, err
 	}
-	b, err := n.gate.Rebuild(pv, t)
+	b, err := w.gate.Rebuild(pv, t)
 	if errors.Is(err, gate.ErrIntent) || errors.Is(err, gate.ErrDigestMismatch) {
-		return n.setState(t, ledger.StateDenied, err.Error(), "", time.Time{}, now)
+		return w.setState(t, ledger.StateDenied, err.Error(), "", time.Time{}, now)
 	}
 	if err != nil {
 		return t, err // transient (store, keys): try again later
 	}
-	d, _, err := n.gate.Decide(pv, b, t, now)
+	d, _, err := w.gate.Decide(pv, b, t, now)
 	if err != nil {
 		return t, err
 	}
-	if taken := n.inputsTaken(b, t.ID); taken != "" {
+	if taken := w.inputsTaken(b, t.ID); taken != "" {
 		d.Effect, d.Reason = policy.EffectDeny, taken
 	}
 	next := gate.StateFor(d)
 	if next == t.State && d.Reason == t.Reason {
 		return t, nil
 	}
-	n.logAudit(ctx, audit.Record{Kind: audit.KindDecision, Time: now, Decision: n.gate.DecisionRecord(pv, b, d, nil)})
-	return n.setState(t, next, d.Reason, d.Rule, d.NotBefore, now)
+	w.audit.Log(ctx, audit.Record{Kind: audit.KindDecision, Time: now, Decision: w.gate.DecisionRecord(pv, b, d, nil)})
+	return w.setState(t, next, d.Reason, d.Rule, d.NotBefore, now)
 }
 
-func (n *Node) setState(t ledger.Transfer, s ledger.TransferState, reason, rule string, notBefore, at time.Time) (ledger.Transfer, error) {
+func (w *Workflow) setState(t ledger.Transfer, s ledger.TransferState, reason, rule string, notBefore, at time.Time) (ledger.Transfer, error) {
 	if t.State == s && t.Reason == reason {
 		return t, nil
 	}
-	return n.propose(context.Background(), ledger.Command{Kind: ledger.CmdSetState, At: at, ID: t.ID, State: s,
+	return w.propose(context.Background(), ledger.Command{Kind: ledger.CmdSetState, At: at, ID: t.ID, State: s,
 		Reason: reason, Rule: rule, NotBefore: notBefore})
 }
 
 // inputsTaken names an input (UTXO or nonce) that another signed transfer
 // consumed, or "" when all are free or only held by transfers in flight
 // (those are refused at reservation, and may still be released).
-func (n *Node) inputsTaken(b *gate.Built, id string) string {
-	holders, err := n.store.Holders(b.Outpoints, b.NonceKey)
+func (w *Workflow) inputsTaken(b *gate.Built, id string) string {
+	holders, err := w.store.Holders(b.Outpoints, b.NonceKey)
 	if err != nil {
 		return "cannot read input reservations: " + err.Error()
 	}
@@ -173,7 +173,7 @@ func (n *Node) inputsTaken(b *gate.Built, id string) string {
 		if holder == id {
 			continue
 		}
-		if t, err := n.store.Transfer(holder); err == nil && t.State == ledger.StateSigned {
+		if t, err := w.store.Transfer(holder); err == nil && t.State == ledger.StateSigned {
 			return fmt.Sprintf("input %s is already spent by request %s", input, holder)
 		}
 	}
@@ -182,16 +182,16 @@ func (n *Node) inputsTaken(b *gate.Built, id string) string {
 
 // awaitHome waits (bounded) until the home node has moved t to the state
 // this node's own evaluation says it leads to, and returns t as it is then.
-func (n *Node) awaitHome(ctx context.Context, t ledger.Transfer, now time.Time) ledger.Transfer {
-	pv, err := n.activePolicy(now)
+func (w *Workflow) awaitHome(ctx context.Context, t ledger.Transfer, now time.Time) ledger.Transfer {
+	pv, err := w.policy(now)
 	if err != nil {
 		return t
 	}
-	b, err := n.gate.Rebuild(pv, t)
+	b, err := w.gate.Rebuild(pv, t)
 	if err != nil {
 		return t
 	}
-	d, _, err := n.gate.Decide(pv, b, t, now)
+	d, _, err := w.gate.Decide(pv, b, t, now)
 	if err != nil {
 		return t
 	}
@@ -199,8 +199,8 @@ func (n *Node) awaitHome(ctx context.Context, t ledger.Transfer, now time.Time) 
 	ctx, cancel := context.WithTimeout(ctx, catchUpWait)
 	defer cancel()
 	for {
-		changed := n.store.Changed()
-		cur, err := n.store.Transfer(t.ID)
+		changed := w.store.Changed()
+		cur, err := w.store.Transfer(t.ID)
 		if err != nil {
 			return t
 		}

@@ -1,4 +1,4 @@
-package signer
+package workflow
 
 import (
 	"github.com/cofferhq/coffer/api/transferpb"
@@ -7,7 +7,7 @@ import (
 
 // view is what clients see of a request: its state, the summary decoded
 // from the transaction this node built, what is still missing, the result.
-func (n *Node) view(t ledger.Transfer) *transferpb.Transfer {
+func (w *Workflow) View(t ledger.Transfer) *transferpb.Transfer {
 	v := &transferpb.Transfer{RequestId: t.ID, State: string(t.State), Digest: t.Digest, Home: t.Home, Rule: t.Rule,
 		Reason: t.Reason, PolicyHash: t.PolicyHash, SubmittedAtUnix: t.SubmittedAt.Unix(), ExpiresAtUnix: t.ExpiresAt.Unix(),
 		Initiator: t.Initiator, Attempts: int32(t.Attempts)}
@@ -20,18 +20,18 @@ func (n *Node) view(t ledger.Transfer) *transferpb.Transfer {
 	if t.Result != nil {
 		v.SignedTx, v.TxHash = t.Result.SignedTx, t.Result.TxHash
 	}
-	now := n.now().UTC()
-	pv, err := n.activePolicy(now)
+	now := w.now().UTC()
+	pv, err := w.policy(now)
 	if err != nil || pv.Hash != t.PolicyHash {
 		return v
 	}
-	b, err := n.gate.Rebuild(pv, t)
+	b, err := w.gate.Rebuild(pv, t)
 	if err != nil {
 		return v
 	}
 	v.Summary = b.Summary
 	if !t.State.Final() && t.State != ledger.StateSigning {
-		if d, _, err := n.gate.Decide(pv, b, t, now); err == nil {
+		if d, _, err := w.gate.Decide(pv, b, t, now); err == nil {
 			for _, m := range d.Missing {
 				v.Missing = append(v.Missing, m.Text)
 			}
