@@ -3,6 +3,7 @@ package signer
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cofferhq/coffer/audit"
 )
@@ -23,4 +24,26 @@ func (n *Node) logAudit(ctx context.Context, rec audit.Record) {
 	if err := n.appendAudit(ctx, []audit.Record{rec}); err != nil {
 		n.log.Error("audit log", "kind", rec.Kind, "err", err)
 	}
+}
+
+// auditTries and auditRetry bound logAuditDurably's retries.
+const (
+	auditTries = 5
+	auditRetry = 200 * time.Millisecond
+)
+
+// logAuditDurably records an outcome that must not go unlogged (a
+// signature produced, a session failed) whatever happens to the caller:
+// it runs without the caller's cancellation (a coordinator that dies
+// mid-session cancels it) and retries a failed append a few times.
+func (n *Node) logAuditDurably(ctx context.Context, rec audit.Record) {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for try := range auditTries {
+		if err = n.appendAudit(ctx, []audit.Record{rec}); err == nil {
+			return
+		}
+		time.Sleep(auditRetry << try)
+	}
+	n.log.Error("audit log: outcome not recorded", "kind", rec.Kind, "err", err)
 }

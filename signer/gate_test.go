@@ -258,3 +258,63 @@ func TestTimelockRunsFromWhenThisNodeSawTheRequest(t *testing.T) {
 		t.Fatalf("fail/the gate prepared a backdated request inside its timelock: %v", err)
 	}
 }
+
+// TestPeerAbortIsBoundedAndBlamesItsSender: a participant's Abort with a
+// 5000-byte reason that blames another node releases the reservation,
+// writes a valid session_failed record with a bounded reason, and names
+// only the node that aborted.
+func TestPeerAbortIsBoundedAndBlamesItsSender(t *testing.T) {
+	n, _, _, hotPub := gateNode(t)
+	ctx := context.Background()
+	utxo := &transferpb.UTXO{Txid: strings.Repeat("ef", 32), Vout: 0, Amount: 500_000,
+		PkScript: append([]byte{0x00, 0x14}, btcutil.Hash160(hotPub)...)}
+	in := &transferpb.Intent{RequestId: "r-abort", SourceWallet: "btc-hot", Destination: "btc-cold", Asset: "BTC", Amount: "100000",
+		Btc: &transferpb.BTC{Utxos: []*transferpb.UTXO{utxo}, FeeRate: 2000, MaxFee: 100000}}
+	if _, err := n.flow.Submit(ctx, in, "svc", "withdrawal", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	spec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_TRANSFER, KeyId: "k1", Parties: []string{"node1", "node2"}, RequestId: "r-abort",
+		Coordinator: "node1", LogIndex: n.rep.Applied()}
+	sid := []byte("session-abort-id-32-bytes-long..")
+	// the gate's steps up to the unseal, as prepareTransfer takes them
+	// (this fixture's shares are not real tss shares)
+	pv, err := n.activePolicy(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := n.store.Transfer("r-abort")
+	b, err := n.gate.Rebuild(pv, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.gate.EvaluateAndReserve(ctx, pv, b, "r-abort", sid, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	e := &entry{spec: spec, state: prepared, discard: func() {}, onFailure: n.transferFailed(n.releaser("r-abort", sid), b.Digest, sid, spec.Parties)}
+	n.mu.Lock()
+	n.sessions[string(sid)] = e
+	n.mu.Unlock()
+	size := n.audit.Size()
+	huge := strings.Repeat("x\n", 2500)
+	if err := n.Abort(ctx, "node2", &peerpb.AbortRequest{SessionId: sid, Reason: huge, Culprits: []string{"node1"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := n.store.Transfer("r-abort")
+	if got.State != ledger.StateFailed || got.Reservation != nil {
+		t.Fatalf("fail/the reservation was not released: %s %+v", got.State, got.Reservation)
+	}
+	if len(got.Reason) > maxRecordText || strings.Contains(got.Reason, "\n") {
+		t.Fatalf("fail/the ledger took %d bytes of unsanitized reason", len(got.Reason))
+	}
+	if n.audit.Size() != size+1 {
+		t.Fatalf("fail/no session_failed record: the log went from %d to %d entries", size, n.audit.Size())
+	}
+	es, err := n.audit.Entries(ctx, size, size+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := string(es[0].Leaf)
+	if !strings.Contains(leaf, `"culprits":["node2"]`) || strings.Contains(leaf, `"culprits":["node1"`) {
+		t.Fatalf("fail/the record blames someone else than the aborting node: %.300s", leaf)
+	}
+}

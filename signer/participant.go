@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +43,12 @@ type entry struct {
 }
 
 // nodes lists the nodes taking part, sorted.
-func (e *entry) nodes() []string { return e.subs[0].Nodes() }
+func (e *entry) nodes() []string {
+	if len(e.subs) == 0 { // not built yet
+		return slices.Sorted(slices.Values(slices.Concat(e.spec.GetParties(), e.spec.GetNewParties())))
+	}
+	return e.subs[0].Nodes()
+}
 
 func (e *entry) abort(err error) {
 	for _, s := range e.subs {
@@ -222,13 +228,20 @@ func (n *Node) Abort(_ context.Context, from string, req *peerpb.AbortRequest) e
 	if !slices.Contains(e.nodes(), from) && from != e.spec.Coordinator {
 		return status.Errorf(codes.PermissionDenied, "abort: %s takes no part in this session", from)
 	}
-	e.abort(&ctss.SessionError{Reason: fmt.Sprintf("aborted by %s: %s", from, req.Reason), Culprits: req.Culprits, Err: ctss.ErrAborted})
+	// Honest blame: the peer that aborted is the one named. What it says
+	// of others is its word, kept (bounded) as text, never as culprits.
+	said := safeText(req.Reason, maxPeerText)
+	if len(req.Culprits) > 0 {
+		said += safeText(" (it blames "+strings.Join(req.Culprits, ", ")+")", maxPeerText)
+	}
+	e.abort(&ctss.SessionError{Reason: fmt.Sprintf("aborted by %s: %s", from, said), Culprits: []string{from}, Err: ctss.ErrAborted})
 	n.mu.Lock()
 	if e.state == prepared {
 		e.state, e.endedAt = ended, n.now()
 		e.discard()
 		if e.onFailure != nil {
-			e.onFailure(context.Background(), fmt.Errorf("aborted by %s before it ran: %s", from, req.Reason))
+			e.onFailure(context.Background(), &ctss.SessionError{Reason: fmt.Sprintf("aborted by %s before it ran: %s", from, said),
+				Culprits: []string{from}, Err: ctss.ErrAborted})
 		}
 	}
 	n.mu.Unlock()

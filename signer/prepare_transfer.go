@@ -47,6 +47,11 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 	if t.State.Final() {
 		return nil, fmt.Errorf("request %s is %s", t.ID, t.State)
 	}
+	if spec.Coordinator != t.Home {
+		// only a request's home starts its sessions: another member could
+		// otherwise start (and abort) sessions for every ready request
+		return nil, fmt.Errorf("request %s is homed on %s; %s may not start its session", t.ID, t.Home, spec.Coordinator)
+	}
 	pv, err := n.activePolicy(now)
 	if err != nil {
 		return nil, err
@@ -75,13 +80,7 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 		return nil, err
 	}
 	dec := n.gate.DecisionRecord(pv, b, d, sid)
-	release := func(ctx context.Context, reason error) {
-		_, rerr := n.propose(context.WithoutCancel(ctx), ledger.Command{Kind: ledger.CmdRelease, At: n.now().UTC(), ID: t.ID,
-			Reason: reason.Error(), Reservation: &ledger.Reservation{Session: sid}})
-		if rerr != nil {
-			n.log.Error("release reservation", "request", t.ID, "err", rerr)
-		}
-	}
+	release := n.releaser(t.ID, sid)
 	// log before sign: the allow decision and the session are durable in
 	// this node's audit log before the share is unsealed.
 	err = n.appendAudit(ctx, []audit.Record{
@@ -110,16 +109,7 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 		}
 		e.subs = append(e.subs, s)
 	}
-	e.onFailure = func(ctx context.Context, err error) {
-		release(ctx, err)
-		var se *ctss.SessionError
-		var culprits []string
-		if errors.As(err, &se) {
-			culprits = se.Culprits
-		}
-		n.logAudit(ctx, audit.Record{Kind: audit.KindSessionFailed, Time: n.now().UTC(),
-			Failure: &audit.SessionFailed{SessionID: audit.Digest(gate.SessionDigest(sid)), RequestDigest: audit.Digest(b.Digest), Reason: err.Error(), Culprits: culprits}})
-	}
+	e.onFailure = n.transferFailed(release, b.Digest, sid, spec.Parties)
 	e.onSuccess = func(ctx context.Context, rs []*ctss.Result) (*peerpb.RunResponse, error) {
 		sigs := make([]gate.Sig, len(rs))
 		resp := &peerpb.RunResponse{PublicKey: b.SrcPub}
@@ -136,7 +126,7 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 			Result: &ledger.Result{Session: sid, SignedTx: signed, TxHash: txHash, At: at}}); err != nil {
 			return nil, fmt.Errorf("record result of %s: %w", t.ID, err)
 		}
-		n.logAudit(ctx, audit.Record{Kind: audit.KindSignatureProduced, Time: at, Signature: &audit.SignatureProduced{
+		n.logAuditDurably(ctx, audit.Record{Kind: audit.KindSignatureProduced, Time: at, Signature: &audit.SignatureProduced{
 			SessionID: audit.Digest(gate.SessionDigest(sid)), RequestDigest: audit.Digest(b.Digest), KeyID: rec.ID, Threshold: rec.Threshold,
 			Parties: slices.Clone(spec.Parties), Chain: string(b.Src.Chain), TxHash: txHash}})
 		n.log.Info("transfer signed", "request", t.ID, "tx", txHash, "chain", b.Src.Chain)
@@ -149,3 +139,36 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 // maxLogWait bounds how long a participant waits to apply the log index a
 // coordinator decided at.
 const maxLogWait = 5 * time.Second
+
+// releaser proposes the release of this node's hold on a transfer's
+// reservation for session sid, with a bounded, sanitized reason.
+func (n *Node) releaser(id string, sid []byte) func(context.Context, error) {
+	return func(ctx context.Context, reason error) {
+		_, err := n.propose(context.WithoutCancel(ctx), ledger.Command{Kind: ledger.CmdRelease, At: n.now().UTC(), ID: id,
+			Reason: safeText(reason.Error(), maxRecordText), Reservation: &ledger.Reservation{Session: sid}})
+		if err != nil {
+			n.log.Error("release reservation", "request", id, "err", err)
+		}
+	}
+}
+
+// transferFailed is what a participant does when its transfer session
+// failed: release its hold and record the failure, naming only culprits
+// that are parties of the session, with a bounded reason.
+func (n *Node) transferFailed(release func(context.Context, error), digest [32]byte, sid []byte, parties []string) func(context.Context, error) {
+	return func(ctx context.Context, err error) {
+		release(ctx, err)
+		var se *ctss.SessionError
+		var culprits []string
+		if errors.As(err, &se) {
+			for _, c := range se.Culprits {
+				if slices.Contains(parties, c) && !slices.Contains(culprits, c) {
+					culprits = append(culprits, c)
+				}
+			}
+		}
+		n.logAuditDurably(ctx, audit.Record{Kind: audit.KindSessionFailed, Time: n.now().UTC(),
+			Failure: &audit.SessionFailed{SessionID: audit.Digest(gate.SessionDigest(sid)), RequestDigest: audit.Digest(digest),
+				Reason: safeText(err.Error(), maxRecordText), Culprits: culprits}})
+	}
+}

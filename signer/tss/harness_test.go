@@ -40,6 +40,8 @@ type memNet struct {
 	mu       sync.Mutex
 	sessions map[string]*Session // node → session
 	drop     map[string]bool     // nodes that are "down"
+	// mutate, when set, rewrites what a node sends (a hostile peer)
+	mutate func(from, to string, env Envelope) Envelope
 }
 
 func newMemNet() *memNet { return &memNet{sessions: map[string]*Session{}, drop: map[string]bool{}} }
@@ -65,6 +67,9 @@ func (t memTransport) Send(ctx context.Context, node string, env Envelope) error
 	}
 	if !ok {
 		return fmt.Errorf("no session on %s", node)
+	}
+	if t.net.mutate != nil {
+		env = t.net.mutate(t.from, node, env)
 	}
 	return s.Deliver(t.from, env)
 }

@@ -269,8 +269,12 @@ func (s *Session) process(in inbound) (err error) {
 			err = &SessionError{Reason: fmt.Sprintf("message from %s made tss-lib panic: %v", in.fromNode, r), Culprits: []string{in.fromNode}, Err: ErrBadMessage}
 		}
 	}()
-	if _, perr := tsslib.ParseWireMessage(in.env.Payload, fromPID, in.env.Broadcast); perr != nil {
+	parsed, perr := tsslib.ParseWireMessage(in.env.Payload, fromPID, in.env.Broadcast)
+	if perr != nil {
 		return &SessionError{Reason: fmt.Sprintf("malformed message from %s: %v", in.fromNode, perr), Culprits: []string{in.fromNode}, Err: ErrBadMessage}
+	}
+	if cerr := checkContent(parsed); cerr != nil {
+		return &SessionError{Reason: fmt.Sprintf("hostile message from %s: %v", in.fromNode, cerr), Culprits: []string{in.fromNode}, Err: ErrBadMessage}
 	}
 	for _, to := range in.env.To {
 		p := s.local[keyHex(to)]
