@@ -44,13 +44,13 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 	if err != nil {
 		return nil, fmt.Errorf("request %q: %w", spec.RequestId, err)
 	}
-	if t.State.Final() {
-		return nil, fmt.Errorf("request %s is %s", t.ID, t.State)
-	}
 	if spec.Coordinator != t.Home {
 		// only a request's home starts its sessions: another member could
 		// otherwise start (and abort) sessions for every ready request
 		return nil, fmt.Errorf("request %s is homed on %s; %s may not start its session", t.ID, t.Home, spec.Coordinator)
+	}
+	if t.State.Final() {
+		return nil, fmt.Errorf("request %s is %s", t.ID, t.State)
 	}
 	pv, err := n.activePolicy(now)
 	if err != nil {

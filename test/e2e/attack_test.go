@@ -29,17 +29,20 @@ func TestAttacks(t *testing.T) {
 	cl := clients{t: t, tr: tr}
 	cl.withdrawal = cl.as("node1", tr.Withdrawal)
 	w := tr.Wallets
-	submit := func(in *transferpb.Intent) *transferpb.Transfer {
+	submitAt := func(node string, in *transferpb.Intent) *transferpb.Transfer {
 		t.Helper()
-		got, err := cl.withdrawal.Submit(ctx, &transferpb.SubmitRequest{Intent: in})
+		got, err := cl.as(node, tr.Withdrawal).Submit(ctx, &transferpb.SubmitRequest{Intent: in})
 		if err != nil {
 			t.Fatalf("submit %s: %v", in.RequestId, err)
 		}
 		return got
 	}
-	// a refill with no approvals, and one approved but inside its timelock
-	_ = submit(devcluster.BTCIntent("refill-pending", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000)))
-	locked := submit(devcluster.BTCIntent("refill-locked", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000)))
+	submit := func(in *transferpb.Intent) *transferpb.Transfer { t.Helper(); return submitAt("node1", in) }
+	// a refill with no approvals, and one approved but inside its
+	// timelock, both homed on node3 (which is then compromised: a home
+	// coordinator may start their sessions, and still gets no signature)
+	_ = submitAt("node3", devcluster.BTCIntent("refill-pending", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000)))
+	locked := submitAt("node3", devcluster.BTCIntent("refill-locked", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000)))
 	for _, o := range []string{"tom", "tina"} {
 		if _, err := cl.decide(o, "approve", locked, locked.Digest); err != nil {
 			t.Fatal(err)
@@ -62,6 +65,7 @@ func TestAttacks(t *testing.T) {
 				{"fail/invites a signature whose approvals are missing", "refill-pending", "pending"},
 				{"fail/invites a signature before the timelock ends", "refill-locked", "timelock"},
 				{"fail/invites a signature for a request nobody submitted", "made-up-digest", "not found"},
+				{"fail/starts the session of a request homed on another node", "sweep-x", "may not start its session"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					err := invite(tc.id)
