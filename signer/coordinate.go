@@ -139,6 +139,13 @@ func (n *Node) coordinate(ctx context.Context, spec *peerpb.SessionSpec, progres
 	if len(runErrs) > 0 {
 		fail := &SessionFailedError{Stage: "run", Nodes: map[string]string{}}
 		seen := map[string]bool{}
+		// A node another one names only because this node aborted to it
+		// (honest blame: an abort names its sender) is not a culprit when
+		// this node's own account names who failed it.
+		var own *ctss.SessionError
+		if errors.As(runErrs[n.cfg.Node], &own) && len(own.Culprits) > 0 && !slices.Contains(own.Culprits, n.cfg.Node) {
+			seen[n.cfg.Node] = true
+		}
 		for node, err := range runErrs {
 			fail.Nodes[node] = statusMessage(err)
 			var se *ctss.SessionError

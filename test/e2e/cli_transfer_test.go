@@ -221,7 +221,8 @@ func TestCLITransfer(t *testing.T) {
 		out := cli(t, "reject", "cli-refill-2", "--officer", "rita", "--yes", "--node", "node3")
 		cliMustContain(t, "rita's reject", out, "btc-hot (hot)", "refill-btc", "reject recorded for cli-refill-2 by rita: state denied",
 			"vetoed by officer rita of veto group risk")
-		if got := get(t, "cli-refill-2"); got.State != "denied" {
+		// the node read may apply the home's denial a moment later
+		if got := cliWaitState(t, withdrawal.Transfers, "cli-refill-2", "denied"); got.State != "denied" {
 			t.Fatalf("after the veto: %s", got.State)
 		}
 	})
