@@ -93,9 +93,14 @@ func (n *Node) Prepare(ctx context.Context, from string, req *peerpb.PrepareRequ
 	key := string(sid)
 	n.mu.Lock()
 	_, dup := n.sessions[key]
+	live, fromThis := n.liveSessions(from)
 	n.mu.Unlock()
 	if dup {
 		return status.Error(codes.AlreadyExists, "prepare: session exists")
+	}
+	if fromThis >= maxSessionsPerCoordinator || live >= maxSessions {
+		return status.Errorf(codes.ResourceExhausted, "prepare: %d sessions live here, %d of them from %s (at most %d, and %d from one coordinator)",
+			live, fromThis, from, maxSessions, maxSessionsPerCoordinator)
 	}
 	var e *entry
 	switch spec.Kind {
@@ -196,6 +201,10 @@ func (n *Node) Deliver(_ context.Context, from string, env *peerpb.Envelope) err
 	n.mu.Unlock()
 	if !ok {
 		return status.Error(codes.NotFound, "deliver: no such session")
+	}
+	if !slices.Contains(e.nodes(), from) {
+		// a node outside the session is refused; the session goes on
+		return status.Errorf(codes.PermissionDenied, "deliver: %s takes no part in this session", from)
 	}
 	var sub *ctss.Session
 	for _, x := range e.subs {
@@ -338,4 +347,29 @@ func (e *entry) runAll(ctx context.Context, tr ctss.Transport) ([]*ctss.Result, 
 		}
 	}
 	return out, nil
+}
+
+// Caps on sessions a node holds at once (prepared or running): one
+// member cannot make another hold unbounded sessions, each with shares
+// unsealed and inboxes filling, nor crowd out the others.
+const (
+	maxSessions               = 384
+	maxSessionsPerCoordinator = 128
+)
+
+// liveSessions counts the sessions not yet ended, and those of them
+// coordinated by from; n.mu is held.
+func (n *Node) liveSessions(from string) (live, fromThis int) {
+	seen := map[*entry]bool{}
+	for _, e := range n.sessions {
+		if seen[e] || e.state == ended {
+			continue
+		}
+		seen[e] = true
+		live++
+		if e.spec.GetCoordinator() == from {
+			fromThis++
+		}
+	}
+	return live, fromThis
 }

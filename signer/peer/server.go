@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 	grpcpeer "google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
@@ -41,6 +43,10 @@ type Server struct {
 	log     *slog.Logger
 }
 
+// MaxStreams bounds the concurrent calls one connection (one member) may
+// hold open on this node.
+const MaxStreams = 256
+
 // NewServer builds the server; Serve starts it.
 func NewServer(c Credentials, m Membership, h Handler, log *slog.Logger) (*Server, error) {
 	switch {
@@ -55,6 +61,11 @@ func NewServer(c Credentials, m Membership, h Handler, log *slog.Logger) (*Serve
 	s.grpc = grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(ServerTLS(c, m))),
 		grpc.MaxRecvMsgSize(MaxMessage), grpc.MaxSendMsgSize(MaxMessage),
+		// a member cannot hold more than a bounded number of calls open,
+		// nor keep a connection busy with pings
+		grpc.MaxConcurrentStreams(MaxStreams),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second}),
 	)
 	peerpb.RegisterPeerServer(s.grpc, s)
 	return s, nil
