@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/cofferhq/coffer/api/peerpb"
 	"github.com/cofferhq/coffer/api/transferpb"
@@ -26,8 +28,10 @@ import (
 	"github.com/cofferhq/coffer/hsm/hsmtest"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/policy"
+	"github.com/cofferhq/coffer/signer/api"
 	"github.com/cofferhq/coffer/signer/gate"
 	ctss "github.com/cofferhq/coffer/signer/tss"
+	"github.com/cofferhq/coffer/signer/workflow"
 )
 
 // countingKeystore counts unseal calls: the gate must not unseal a share
@@ -316,5 +320,37 @@ func TestPeerAbortIsBoundedAndBlamesItsSender(t *testing.T) {
 	leaf := string(es[0].Leaf)
 	if !strings.Contains(leaf, `"culprits":["node2"]`) || strings.Contains(leaf, `"culprits":["node1"`) {
 		t.Fatalf("fail/the record blames someone else than the aborting node: %.300s", leaf)
+	}
+}
+
+// TestSubmitSaysNothingOfAnotherClientsRequest: a client naming another
+// client's request ID gets the same refusal whether or not its intent
+// matches, and never the other request; its owner's resubmission still
+// returns it.
+func TestSubmitSaysNothingOfAnotherClientsRequest(t *testing.T) {
+	n, _, _, hotPub := gateNode(t)
+	ctx := context.Background()
+	utxo := &transferpb.UTXO{Txid: strings.Repeat("12", 32), Vout: 0, Amount: 500_000,
+		PkScript: append([]byte{0x00, 0x14}, btcutil.Hash160(hotPub)...)}
+	in := &transferpb.Intent{RequestId: "r-mine", SourceWallet: "btc-hot", Destination: "btc-cold", Asset: "BTC", Amount: "100000",
+		Btc: &transferpb.BTC{Utxos: []*transferpb.UTXO{utxo}, FeeRate: 2000, MaxFee: 100000}}
+	if _, err := n.flow.Submit(ctx, in, "svc-a", "withdrawal", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	other := proto.Clone(in).(*transferpb.Intent)
+	other.Amount = "200000"
+	_, errSame := n.flow.Submit(ctx, in, "svc-b", "withdrawal", time.Now().UTC())
+	_, errOther := n.flow.Submit(ctx, other, "svc-b", "withdrawal", time.Now().UTC())
+	if !errors.Is(errSame, workflow.ErrIDTaken) || !errors.Is(errOther, workflow.ErrIDTaken) || errSame.Error() != errOther.Error() {
+		t.Fatalf("fail/another client learns whether the intent matches: %v / %v", errSame, errOther)
+	}
+	if classify(errSame) != api.KindTaken {
+		t.Fatalf("the refusal is classified as %v", classify(errSame))
+	}
+	if got, err := n.flow.Submit(ctx, in, "svc-a", "withdrawal", time.Now().UTC()); err != nil || got.ID != "r-mine" {
+		t.Fatalf("the owner's resubmission: %v %v", got.ID, err)
+	}
+	if _, err := n.flow.Submit(ctx, other, "svc-a", "withdrawal", time.Now().UTC()); !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("the owner reusing the ID with another intent: %v", err)
 	}
 }

@@ -73,6 +73,7 @@ const (
 	KindNotFound                 // NotFound
 	KindPrecondition             // not now, or not here: FailedPrecondition
 	KindAborted                  // a session failed: Aborted, with who and why
+	KindTaken                    // another client's request ID: AlreadyExists, saying nothing of it
 )
 
 // Deps are what the client API serves from. Every field is required

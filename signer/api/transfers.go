@@ -29,8 +29,8 @@ func (a *transferAPI) Submit(ctx context.Context, req *transferpb.SubmitRequest)
 	if err != nil {
 		return nil, a.clientStatus(err)
 	}
-	if t.Initiator != id.Name {
-		return nil, status.Error(codes.AlreadyExists, "request ID belongs to another client")
+	if t.Initiator != id.Name { // the workflow refuses this already; never show another client's request
+		return nil, status.Error(codes.AlreadyExists, takenMessage)
 	}
 	a.d.Transfers.Kick(t)
 	return a.d.Transfers.View(t), nil
@@ -113,6 +113,10 @@ func (a *transferAPI) Decide(ctx context.Context, req *transferpb.DecideRequest)
 	return a.d.Transfers.View(t), nil
 }
 
+// takenMessage answers a client that names another client's request ID,
+// whatever the intent.
+const takenMessage = "request ID already in use"
+
 // clientStatus maps workflow errors to clean client statuses.
 func (a *transferAPI) clientStatus(err error) error {
 	if _, ok := status.FromError(err); ok {
@@ -123,6 +127,8 @@ func (a *transferAPI) clientStatus(err error) error {
 		return status.Error(codes.InvalidArgument, err.Error())
 	case KindConflict:
 		return status.Error(codes.AlreadyExists, "request ID reused with a different intent")
+	case KindTaken:
+		return status.Error(codes.AlreadyExists, takenMessage)
 	case KindNotFound:
 		return status.Error(codes.NotFound, err.Error())
 	case KindPrecondition:

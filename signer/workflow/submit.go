@@ -34,6 +34,11 @@ func (w *Workflow) Submit(ctx context.Context, in *transferpb.Intent, initiator,
 	w.submitMu.Lock()
 	defer w.submitMu.Unlock()
 	if old, err := w.store.Transfer(in.RequestId); err == nil {
+		if old.Initiator != initiator {
+			// the same answer whether or not the intent matches: a client
+			// learns nothing of another client's requests
+			return ledger.Transfer{}, ErrIDTaken
+		}
 		if !bytes.Equal(old.Intent, canon) {
 			return ledger.Transfer{}, fmt.Errorf("request %s: %w", in.RequestId, ledger.ErrConflict)
 		}
@@ -113,6 +118,9 @@ func (w *Workflow) Decide(ctx context.Context, req *transferpb.DecideRequest, at
 	}
 	return w.reevaluate(ctx, t, at)
 }
+
+// ErrIDTaken means a request ID belongs to another client's request.
+var ErrIDTaken = errors.New("request ID already in use")
 
 // ErrApproval means an officer's approval was refused.
 var ErrApproval = errors.New("approval refused")
