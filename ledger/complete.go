@@ -28,9 +28,16 @@ func (l *ledgerTx) complete(cmd Command) (Transfer, bool, error) {
 		holders = t.Reservation.Holders
 		if i := l.superseded(t.Reservation, res.Session); i >= 0 {
 			// a session taken over signed the same transaction after all
-			holders = t.Reservation.Superseded[i].Holders
+			sup := t.Reservation.Superseded[i]
+			if sup.Failed {
+				return Transfer{}, false, fmt.Errorf("%w: every holder of session %x said it failed", ErrConflict, res.Session)
+			}
+			holders = sup.Holders
 		} else if err := ownReservation(t, res.Session); err != nil {
 			return Transfer{}, false, err
+		} else if t.Reservation.Silent {
+			// its holders all released it: nobody holds it to sign with
+			return Transfer{}, false, fmt.Errorf("%w: every holder of session %x said it failed", ErrConflict, res.Session)
 		}
 	} else if err := ownReservation(t, res.Session); err != nil {
 		return Transfer{}, false, err

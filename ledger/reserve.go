@@ -113,7 +113,7 @@ func (l *ledgerTx) resume(cmd Command, t Transfer, r Reservation) (Transfer, boo
 	}
 	next := Reservation{Session: r.Session, At: r.At, Outpoints: old.Outpoints, NonceKey: old.NonceKey, Spend: old.Spend,
 		Holders: []string{cmd.Node}, BasedOn: r.BasedOn,
-		Superseded: append(slices.Clone(old.Superseded), Superseded{Session: old.Session, Holders: old.Holders})}
+		Superseded: append(slices.Clone(old.Superseded), Superseded{Session: old.Session, Holders: old.Holders, Failed: old.Silent})}
 	t.Reservation, t.Attempts, t.UpdatedAt = &next, t.Attempts+1, cmd.At
 	return t, true, nil
 }

@@ -98,6 +98,20 @@ func TestResume(t *testing.T) {
 					t.Fatalf("n1 still holds it: %s", got.State)
 				}
 			}},
+		{name: "fail/nobody completes a session whose holders all said it failed",
+			setup: append(slices.Clone(live), resumeCmd("t1", "s2", "s1", "n3", "tx:0"), as("n3", releaseCmd("t1", "s2"))),
+			cmd:   as("n1", completeCmd("t1", "s2", "raw")), want: ErrConflict},
+		{name: "fail/nor once it is superseded",
+			setup: append(slices.Clone(live), resumeCmd("t1", "s2", "s1", "n3", "tx:0"), as("n3", releaseCmd("t1", "s2")), resumeCmd("t1", "s3", "s2", "n1", "tx:0")),
+			cmd:   as("n3", completeCmd("t1", "s2", "raw")), want: ErrConflict},
+		{name: "ok/a superseded session that was merely silent still completes",
+			setup: append(slices.Clone(live), resumeCmd("t1", "s2", "s1", "n3", "tx:0"), as("n3", releaseCmd("t1", "s2")), resumeCmd("t1", "s3", "s2", "n1", "tx:0")),
+			cmd:   as("n1", completeCmd("t1", "s1", "raw")),
+			check: func(t *testing.T, got Transfer, _ *Store) {
+				if got.State != StateSigned {
+					t.Fatalf("%s", got.State)
+				}
+			}},
 		{name: "fail/taking over another session than the live one",
 			setup: live, cmd: resumeCmd("t1", "s2", "s0", "n3", "tx:0"), want: ErrConflict},
 		{name: "fail/a resumption must pin the same outpoints",

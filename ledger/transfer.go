@@ -117,6 +117,9 @@ type Reservation struct {
 type Superseded struct {
 	Session []byte   `json:"session"`
 	Holders []string `json:"holders,omitempty"`
+	// Failed is set when every holder had released the session before it
+	// was taken over: each said it failed, so it has no signature.
+	Failed bool `json:"failed,omitempty"`
 }
 
 // MaxResumptions bounds how often one transfer's session is taken over.
