@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -204,12 +205,40 @@ func TestGateLogsBeforeItUnseals(t *testing.T) {
 	}
 
 	failing.FailSign(false)
-	_, err = n.prepareTransfer(ctx, []byte("session-2-id-32-bytes-long......"), spec)
-	if ks.opens.Load() != opensBefore+1 {
-		t.Fatalf("with a working log the gate should reach the unseal step (err %v)", err)
+	e, err := n.prepareTransfer(ctx, []byte("session-2-id-32-bytes-long......"), spec)
+	if err != nil {
+		t.Fatalf("with a working log the gate should reserve: %v", err)
 	}
 	if n.audit.Size() <= sizeBefore {
 		t.Fatal("the decision was not logged")
+	}
+	// the share is unsealed when the session runs, not at Prepare: a
+	// coordinator's Prepares that never run cost the HSM nothing
+	if ks.opens.Load() != opensBefore {
+		t.Fatal("Prepare unsealed the share before the session ran")
+	}
+	e.discard()
+	if e.onFailure != nil {
+		e.onFailure(ctx, errors.New("test over"))
+	}
+
+	// a reshare Prepare in which this node sits only in the old committee
+	// unseals nothing either
+	rec, err := n.store.Key("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rspec := &peerpb.SessionSpec{Kind: peerpb.Kind_KIND_RESHARE, KeyId: "k1", Parties: []string{"node1", "node2"}, NewParties: []string{"node2", "node3", "node4"},
+		OldCommittee: rec.Nodes(), OldThreshold: int32(rec.Threshold), NewThreshold: 1, OldGeneration: rec.Generation, PublicKey: rec.PublicKey, Coordinator: "node2"}
+	for i := range 20 {
+		re, err := n.prepareReshare(ctx, []byte(fmt.Sprintf("reshare-%02d-id-32-bytes-long.....", i)), rspec)
+		if err != nil {
+			t.Fatalf("reshare prepare: %v", err)
+		}
+		re.discard()
+	}
+	if ks.opens.Load() != opensBefore {
+		t.Fatalf("20 reshare Prepares unsealed the share %d times", ks.opens.Load()-opensBefore)
 	}
 }
 

@@ -23,17 +23,12 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 	if !slices.Contains(spec.Parties, n.cfg.Node) {
 		return nil, fmt.Errorf("%s is not in the committee", n.cfg.Node)
 	}
-	pp, err := n.takePreParams(ctx)
-	if err != nil {
-		return nil, err
-	}
 	sess, err := ctss.NewKeygen(ctss.KeygenConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: spec.KeyId,
-		Threshold: int(spec.Threshold), Nodes: spec.Parties, PreParams: pp, Log: n.log})
+		Threshold: int(spec.Threshold), Nodes: spec.Parties, TakePreParams: n.takePreParams, Log: n.log})
 	if err != nil {
-		ctss.ZeroPreParams(pp)
 		return nil, err
 	}
-	e := &entry{subs: []*ctss.Session{sess}, discard: func() { ctss.ZeroPreParams(pp) }}
+	e := &entry{subs: []*ctss.Session{sess}, discard: func() {}}
 	e.onSuccess = single(func(ctx context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
 		defer res.Share.Zero()
 		pub, err := ctss.CompressedPubKey(res.PublicKey)
@@ -77,18 +72,14 @@ func (n *Node) prepareSign(ctx context.Context, sid []byte, spec *peerpb.Session
 	}
 	committee := rec.Nodes()
 	digest := SelfTestDigest(spec.KeyId, spec.SelftestNonce)
-	sh, err := n.openShare(ctx, rec.ID, rec.Generation, rec.SealedShare, rec.PublicKey)
-	if err != nil {
-		return nil, err
-	}
+	sh := n.lazyShare(rec.ID, rec.Generation, rec.SealedShare, rec.PublicKey)
 	sess, err := ctss.NewSign(ctss.SignConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: rec.ID, Generation: rec.Generation,
-		Threshold: rec.Threshold, Committee: committee, Signers: spec.Parties, Share: sh, ChainCode: rec.ChainCode,
-		Path: spec.DerivationPath, Digest: digest, Log: n.log})
+		Threshold: rec.Threshold, Committee: committee, Signers: spec.Parties, OpenShare: sh.get, ChainCode: rec.ChainCode,
+		Path: spec.DerivationPath, Digest: digest, KeepShare: true, Log: n.log})
 	if err != nil {
-		sh.Zero()
 		return nil, err
 	}
-	e := &entry{subs: []*ctss.Session{sess}, discard: sh.Zero}
+	e := &entry{subs: []*ctss.Session{sess}, discard: sh.zero, after: sh.zero}
 	e.onSuccess = single(func(_ context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
 		pub, err := ctss.CompressedPubKey(res.PublicKey)
 		if err != nil {
@@ -119,24 +110,19 @@ func (n *Node) prepareReshare(ctx context.Context, sid []byte, spec *peerpb.Sess
 	cfg := ctss.ReshareConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: spec.KeyId, OldGeneration: spec.OldGeneration,
 		OldThreshold: int(spec.OldThreshold), OldCommittee: spec.OldCommittee, OldSigners: spec.Parties,
 		NewNodes: spec.NewParties, NewThreshold: int(spec.NewThreshold), Log: n.log}
+	// the share is unsealed and the pre-parameters taken when the session
+	// runs, not here: a Prepare that never runs costs neither
 	if isOld {
-		if cfg.Share, err = n.openShare(ctx, rec.ID, rec.Generation, rec.SealedShare, rec.PublicKey); err != nil {
-			return nil, err
-		}
+		cfg.OpenShare = n.lazyShare(rec.ID, rec.Generation, rec.SealedShare, rec.PublicKey).get
 	}
 	if isNew {
-		if cfg.PreParams, err = n.takePreParams(ctx); err != nil {
-			cfg.Share.Zero()
-			return nil, err
-		}
+		cfg.TakePreParams = n.takePreParams
 	}
-	discard := func() { cfg.Share.Zero(); ctss.ZeroPreParams(cfg.PreParams) }
 	sess, err := ctss.NewReshare(cfg)
 	if err != nil {
-		discard()
 		return nil, err
 	}
-	e := &entry{subs: []*ctss.Session{sess}, discard: discard}
+	e := &entry{subs: []*ctss.Session{sess}, discard: func() {}}
 	e.onSuccess = single(func(ctx context.Context, res *ctss.Result) (*peerpb.RunResponse, error) {
 		pub, err := ctss.CompressedPubKey(res.PublicKey)
 		if err != nil || !bytes.Equal(pub, spec.PublicKey) {

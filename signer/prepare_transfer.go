@@ -92,18 +92,13 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 		release(ctx, err)
 		return nil, fmt.Errorf("log decision for %s: %w", t.ID, err)
 	}
-	sh, err := n.openShare(ctx, rec.ID, rec.Generation, rec.SealedShare, rec.PublicKey)
-	if err != nil {
-		release(ctx, err)
-		return nil, err
-	}
-	e := &entry{discard: sh.Zero, after: sh.Zero}
+	sh := n.lazyShare(rec.ID, rec.Generation, rec.SealedShare, rec.PublicKey)
+	e := &entry{discard: sh.zero, after: sh.zero}
 	for i, h := range b.Sighashes {
 		s, err := ctss.NewSign(ctss.SignConfig{SessionID: subSessionID(sid, i), Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: rec.ID, Generation: rec.Generation,
-			Threshold: rec.Threshold, Committee: rec.Nodes(), Signers: spec.Parties, Share: sh, ChainCode: rec.ChainCode,
+			Threshold: rec.Threshold, Committee: rec.Nodes(), Signers: spec.Parties, OpenShare: sh.get, ChainCode: rec.ChainCode,
 			Path: b.Src.Path, Digest: h, KeepShare: true, Log: n.log})
 		if err != nil {
-			sh.Zero()
 			release(ctx, err)
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,6 +54,39 @@ func testFaults(t *testing.T, k key) {
 			}
 		})
 	}
+	t.Run("fail/a flood beyond the sender's queue is refused and names it", func(t *testing.T) {
+		net := signSessions(t, k, signers, nil, d)
+		s := net.sessions["n1"]
+		var err error
+		sent := 0
+		for ; sent < 64 && err == nil; sent++ {
+			err = s.Deliver("n2", Envelope{Session: s.ID(), From: partyOf("n2"), To: [][]byte{partyOf("n1")}, Payload: make([]byte, MaxPayload)})
+		}
+		if err == nil || sent > maxQueuedPerSender/MaxPayload+1 {
+			t.Fatalf("%d messages of %d bytes queued from one sender (err %v)", sent, MaxPayload, err)
+		}
+		if got := culprits(err); !slices.Equal(got, []string{"n2"}) {
+			t.Fatalf("culprits = %v, want [n2]", got)
+		}
+	})
+	t.Run("fail/a message sent twice is refused and names its sender", func(t *testing.T) {
+		net := signSessions(t, k, signers, nil, d)
+		net.mutate = func(from, to string, env Envelope) Envelope {
+			if from == "n2" {
+				_ = net.sessions[to].Deliver(from, env) // the copy goes first
+			}
+			return env
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out := runAll(ctx, net, signers)
+		if out["n1"].err == nil || !strings.Contains(out["n1"].err.Error(), "second") {
+			t.Fatalf("n1 accepted a repeated message: %v", out["n1"].err)
+		}
+		if got := culprits(out["n1"].err); !slices.Equal(got, []string{"n2"}) {
+			t.Fatalf("culprits = %v, want [n2]", got)
+		}
+	})
 	t.Run("fail/silent peer times out and is named", func(t *testing.T) {
 		net := signSessions(t, k, signers, nil, d)
 		net.drop["n2"] = true

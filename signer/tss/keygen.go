@@ -1,6 +1,7 @@
 package tss
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -20,7 +21,10 @@ type KeygenConfig struct {
 	Threshold int      // t: any t+1 parties sign
 	Nodes     []string // the committee
 	PreParams *PreParams
-	Log       *slog.Logger
+	// TakePreParams, when PreParams is nil, takes them when the session
+	// runs: a prepared session that never runs drains no pool.
+	TakePreParams func(context.Context) (*PreParams, error)
+	Log           *slog.Logger
 }
 
 // NewKeygen prepares a keygen session (generation 0 of the key).
@@ -34,7 +38,7 @@ func NewKeygen(cfg KeygenConfig) (*Session, error) {
 	if cfg.Threshold < 1 || cfg.Threshold+1 > len(cfg.Nodes) {
 		return nil, fmt.Errorf("keygen %s: %w: threshold %d with %d parties", cfg.KeyID, ErrBadSpec, cfg.Threshold, len(cfg.Nodes))
 	}
-	if cfg.PreParams == nil || !cfg.PreParams.ValidateWithProof() {
+	if cfg.PreParams == nil && cfg.TakePreParams == nil {
 		return nil, fmt.Errorf("keygen %s: %w", cfg.KeyID, ErrBadPreParams)
 	}
 	parties, err := Committee(cfg.KeyID, 0, cfg.Nodes)
@@ -48,14 +52,36 @@ func NewKeygen(cfg KeygenConfig) (*Session, error) {
 	}
 	s := newSession(cfg.SessionID, cfg.Self, KeygenRounds, cfg.Log)
 	s.addCommittee(ps)
-	params := tsslib.NewParameters(tsslib.S256(), tsslib.NewPeerContext(ps.sorted), me, len(ps.sorted), cfg.Threshold)
-	params.SetSessionNonce(KeygenNonce(cfg.Cluster, cfg.KeyID, cfg.SessionID, cfg.Threshold, cfg.Nodes))
-	end := make(chan *keygen.LocalPartySaveData, 1)
-	party := keygen.NewLocalParty(params, s.out, end, *cfg.PreParams)
 	key := keyHex(me.Key)
-	s.local[key] = party
-	s.order = []string{key}
-	go forwardSave(s, key, end)
+	s.expect(key)
+	build := func(pp *PreParams) error {
+		if pp == nil || !pp.ValidateWithProof() {
+			return fmt.Errorf("keygen %s: %w", cfg.KeyID, ErrBadPreParams)
+		}
+		params := tsslib.NewParameters(tsslib.S256(), tsslib.NewPeerContext(ps.sorted), me, len(ps.sorted), cfg.Threshold)
+		params.SetSessionNonce(KeygenNonce(cfg.Cluster, cfg.KeyID, cfg.SessionID, cfg.Threshold, cfg.Nodes))
+		end := make(chan *keygen.LocalPartySaveData, 1)
+		s.local[key] = keygen.NewLocalParty(params, s.out, end, *pp)
+		go forwardSave(s, key, end)
+		return nil
+	}
+	if cfg.PreParams != nil {
+		if err := build(cfg.PreParams); err != nil {
+			return nil, err
+		}
+	} else {
+		s.build = func(ctx context.Context) error {
+			pp, err := cfg.TakePreParams(ctx)
+			if err != nil {
+				return fmt.Errorf("keygen %s: pre-parameters: %w", cfg.KeyID, err)
+			}
+			if err := build(pp); err != nil {
+				ZeroPreParams(pp)
+				return err
+			}
+			return nil
+		}
+	}
 	s.finish = func(done map[string]partyDone) (*Result, error) {
 		save := done[key].save
 		if save == nil || save.Xi == nil {

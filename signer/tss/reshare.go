@@ -1,6 +1,7 @@
 package tss
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -27,6 +28,11 @@ type ReshareConfig struct {
 	NewThreshold  int
 	Share         *Share     // when Self is an old signer; zeroed at the end
 	PreParams     *PreParams // when Self is in the new committee
+	// OpenShare and TakePreParams, when Share or PreParams is nil, take
+	// them when the session runs: a prepared reshare that never runs
+	// unseals nothing and drains no pool.
+	OpenShare     func(context.Context) (*Share, error)
+	TakePreParams func(context.Context) (*PreParams, error)
 	Log           *slog.Logger
 }
 
@@ -79,40 +85,89 @@ func NewReshare(cfg ReshareConfig) (*Session, error) {
 	// tss-lib checks the nonce through the old parties' SSIDs: new parties
 	// adopt the old committee's SSID and check they all sent the same.
 	nonce := ReshareNonce(cfg.Cluster, cfg.KeyID, cfg.OldGeneration, cfg.SessionID, cfg.OldThreshold, cfg.OldSigners, cfg.NewThreshold, cfg.NewNodes)
-	var newKey string
+	var newKey, oldKey string
+	var share *Share
 	if isNew {
-		if cfg.PreParams == nil || !cfg.PreParams.ValidateWithProof() {
-			return nil, fmt.Errorf("reshare %s: %w", cfg.KeyID, ErrBadPreParams)
+		newKey = keyHex(meNew.Key)
+		s.expect(newKey)
+	}
+	if isOld {
+		oldKey = keyHex(meOld.Key)
+		s.expect(oldKey)
+	}
+	buildNew := func(pp *PreParams) error {
+		if pp == nil || !pp.ValidateWithProof() {
+			return fmt.Errorf("reshare %s: %w", cfg.KeyID, ErrBadPreParams)
 		}
 		params := tsslib.NewReSharingParameters(ec, oldCtx, newCtx, meNew, nOld, cfg.OldThreshold, nNew, cfg.NewThreshold)
 		params.SetSessionNonce(nonce)
 		save := keygen.NewLocalPartySaveData(nNew)
-		save.LocalPreParams = *cfg.PreParams
+		save.LocalPreParams = *pp
 		end := make(chan *keygen.LocalPartySaveData, 1)
-		newKey = keyHex(meNew.Key)
 		s.local[newKey] = resharing.NewLocalParty(params, save, s.out, end)
-		s.order = append(s.order, newKey)
 		go forwardSave(s, newKey, end)
+		return nil
 	}
-	if isOld {
-		if cfg.Share == nil || cfg.Share.Data.ShareID.Cmp(meOld.KeyInt()) != 0 {
-			return nil, fmt.Errorf("reshare %s: %w: share belongs to another party or generation", cfg.KeyID, ErrBadShare)
+	buildOld := func(sh *Share) error {
+		share = sh
+		s.onEnd = sh.Zero
+		if sh.Data.ShareID.Cmp(meOld.KeyInt()) != 0 {
+			return fmt.Errorf("reshare %s: %w: share belongs to another party or generation", cfg.KeyID, ErrBadShare)
 		}
-		if err := cfg.Share.holds(oldParties); err != nil {
-			return nil, fmt.Errorf("reshare %s: %w", cfg.KeyID, err)
+		if err := sh.holds(oldParties); err != nil {
+			return fmt.Errorf("reshare %s: %w", cfg.KeyID, err)
 		}
 		params := tsslib.NewReSharingParameters(ec, oldCtx, newCtx, meOld, nOld, cfg.OldThreshold, nNew, cfg.NewThreshold)
 		params.SetSessionNonce(nonce)
 		end := make(chan *keygen.LocalPartySaveData, 1)
-		k := keyHex(meOld.Key)
-		s.local[k] = resharing.NewLocalParty(params, cfg.Share.Data, s.out, end)
-		s.order = append(s.order, k)
-		s.onEnd = cfg.Share.Zero
-		go forwardSave(s, k, end)
+		s.local[oldKey] = resharing.NewLocalParty(params, sh.Data, s.out, end)
+		go forwardSave(s, oldKey, end)
+		return nil
+	}
+	lazyNew := isNew && cfg.PreParams == nil
+	lazyOld := isOld && cfg.Share == nil
+	if (lazyNew && cfg.TakePreParams == nil) || (lazyOld && cfg.OpenShare == nil) {
+		return nil, fmt.Errorf("reshare %s: %w", cfg.KeyID, ErrBadSpec)
+	}
+	if isNew && !lazyNew {
+		if err := buildNew(cfg.PreParams); err != nil {
+			return nil, err
+		}
+	}
+	if isOld && !lazyOld {
+		if err := buildOld(cfg.Share); err != nil {
+			return nil, err
+		}
+	}
+	if lazyNew || lazyOld {
+		s.build = func(ctx context.Context) (err error) {
+			var pp *PreParams
+			defer func() {
+				if err != nil {
+					ZeroPreParams(pp)
+				}
+			}()
+			if lazyNew {
+				if pp, err = cfg.TakePreParams(ctx); err != nil {
+					return fmt.Errorf("reshare %s: pre-parameters: %w", cfg.KeyID, err)
+				}
+				if err := buildNew(pp); err != nil {
+					return err
+				}
+			}
+			if lazyOld {
+				sh, err := cfg.OpenShare(ctx)
+				if err != nil {
+					return fmt.Errorf("reshare %s: open share: %w", cfg.KeyID, err)
+				}
+				return buildOld(sh)
+			}
+			return nil
+		}
 	}
 	s.finish = func(done map[string]partyDone) (*Result, error) {
 		if !isNew {
-			return &Result{PublicKey: cfg.Share.PublicKey()}, nil
+			return &Result{PublicKey: share.PublicKey()}, nil
 		}
 		save := done[newKey].save
 		if save == nil || save.Xi == nil {

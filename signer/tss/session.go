@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/bnb-chain/tss-lib/v3/common"
@@ -15,9 +16,17 @@ import (
 	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 )
 
-// MaxPayload bounds one tss-lib wire message (resharing's largest, with its
-// Paillier and DLN proofs, is well under 200 KiB).
-const MaxPayload = 1 << 20
+// MaxPayload bounds one tss-lib wire message. The largest, keygen's round
+// 1 broadcast with its Paillier and ring-Pedersen proofs, is about 134 KB
+// (resharing's is of the same make).
+const MaxPayload = 512 << 10
+
+// maxQueuedPerSender bounds the bytes one sender may have waiting in a
+// session's inbox. An honest party is at most a round ahead of the
+// slowest (it needs everyone's messages to go on), so a few of its round
+// messages wait at once; a flood from one peer stops here, its sender
+// named, with the node's memory bounded by this times the session caps.
+const maxQueuedPerSender = 2 << 20
 
 const inboxSize = 1024
 
@@ -58,6 +67,7 @@ type Result struct {
 type inbound struct {
 	fromNode string
 	env      Envelope
+	queued   int // bytes counted against the sender's queue
 }
 
 type partyDone struct {
@@ -76,8 +86,13 @@ type Session struct {
 	all     map[string]*tsslib.PartyID // every party, by key hex
 	owner   map[string]string          // key hex → node
 	peersOf map[string][]string        // key hex → same-committee parties (broadcast targets)
-	local   map[string]tsslib.Party
-	order   []string // local party keys in start order
+	local   map[string]tsslib.Party    // filled by the constructor or by build
+	order   []string                   // local party keys in start order (read-only once made)
+	isLocal map[string]bool            // the keys in order (read-only once made)
+	// build, when set, makes the local parties at the start of Run: what
+	// they need (an unsealed share, pre-parameters) is taken only for a
+	// session that runs.
+	build func(context.Context) error
 
 	out   chan tsslib.Message
 	inbox chan inbound
@@ -89,6 +104,13 @@ type Session struct {
 	abortOnce sync.Once
 	abortCh   chan struct{}
 	abortErr  error
+
+	qmu    sync.Mutex
+	queued map[string]int // sender node → bytes waiting in the inbox
+	// seen holds (sender party, message type, recipient) of every message
+	// processed: each is sent once per session, a second is refused.
+	// Run's goroutine alone uses it.
+	seen map[string]bool
 }
 
 // ID is the session ID.
@@ -98,11 +120,12 @@ func newSession(id []byte, self string, rounds int, log *slog.Logger) *Session {
 	return &Session{
 		id: id, self: self, rounds: rounds, log: log,
 		all: map[string]*tsslib.PartyID{}, owner: map[string]string{},
-		peersOf: map[string][]string{}, local: map[string]tsslib.Party{},
+		peersOf: map[string][]string{}, local: map[string]tsslib.Party{}, isLocal: map[string]bool{},
 		out:     make(chan tsslib.Message, 256),
 		inbox:   make(chan inbound, inboxSize),
 		done:    make(chan partyDone, 4),
 		abortCh: make(chan struct{}),
+		queued:  map[string]int{}, seen: map[string]bool{},
 	}
 }
 
@@ -123,6 +146,13 @@ func (s *Session) addCommittee(ps partySet) {
 			}
 		}
 	}
+}
+
+// expect registers a local party key, in start order, before its party
+// exists: Deliver routes to it from then on.
+func (s *Session) expect(key string) {
+	s.order = append(s.order, key)
+	s.isLocal[key] = true
 }
 
 // Nodes lists the nodes that run a party in this session, sorted.
@@ -172,16 +202,32 @@ func (s *Session) Deliver(fromNode string, env Envelope) error {
 		return s.abortBy(fromNode, fmt.Sprintf("%s sent a message without recipients", fromNode), ErrBadMessage)
 	}
 	for _, to := range env.To {
-		if _, ok := s.local[keyHex(to)]; !ok {
+		if !s.isLocal[keyHex(to)] {
 			return s.abortBy(fromNode, fmt.Sprintf("%s addressed a party this node does not run", fromNode), ErrBadMessage)
 		}
 	}
+	size := len(env.Payload)
+	s.qmu.Lock()
+	if s.queued[fromNode]+size > maxQueuedPerSender {
+		s.qmu.Unlock()
+		return s.abortBy(fromNode, fmt.Sprintf("%s sent more than %d bytes ahead of the session", fromNode, maxQueuedPerSender), ErrBadMessage)
+	}
+	s.queued[fromNode] += size
+	s.qmu.Unlock()
 	select {
-	case s.inbox <- inbound{fromNode: fromNode, env: env}:
+	case s.inbox <- inbound{fromNode: fromNode, env: env, queued: size}:
 		return nil
 	default:
+		s.dequeued(fromNode, size)
 		return s.abortBy(fromNode, fmt.Sprintf("%s flooded the session", fromNode), ErrBadMessage)
 	}
+}
+
+// dequeued returns a processed message's bytes to its sender's queue.
+func (s *Session) dequeued(fromNode string, size int) {
+	s.qmu.Lock()
+	s.queued[fromNode] -= size
+	s.qmu.Unlock()
 }
 
 // Run starts the local parties and drives them until they finish, the
@@ -207,6 +253,12 @@ func (s *Session) Run(ctx context.Context, tr Transport, progress func(Progress)
 		cancel()
 	}()
 
+	if s.build != nil {
+		if err := s.build(ctx); err != nil {
+			s.Abort(err)
+			return nil, err
+		}
+	}
 	for _, k := range s.order {
 		if err := s.safeStart(s.local[k]); err != nil {
 			s.Abort(err)
@@ -214,9 +266,10 @@ func (s *Session) Run(ctx context.Context, tr Transport, progress func(Progress)
 		}
 	}
 	finished := map[string]partyDone{}
-	for len(finished) < len(s.local) {
+	for len(finished) < len(s.order) {
 		select {
 		case in := <-s.inbox:
+			s.dequeued(in.fromNode, in.queued)
 			if err := s.process(in); err != nil {
 				s.Abort(err)
 				return nil, err
@@ -277,6 +330,13 @@ func (s *Session) process(in inbound) (err error) {
 		return &SessionError{Reason: fmt.Sprintf("hostile message from %s: %v", in.fromNode, cerr), Culprits: []string{in.fromNode}, Err: ErrBadMessage}
 	}
 	for _, to := range in.env.To {
+		once := keyHex(in.env.From) + " " + parsed.Type() + " " + keyHex(to)
+		if s.seen[once] {
+			return &SessionError{Reason: fmt.Sprintf("%s sent a second %s to one party", in.fromNode, shortType(parsed.Type())), Culprits: []string{in.fromNode}, Err: ErrBadMessage}
+		}
+		s.seen[once] = true
+	}
+	for _, to := range in.env.To {
 		p := s.local[keyHex(to)]
 		ok, terr := p.UpdateFromBytes(in.env.Payload, fromPID, in.env.Broadcast)
 		if terr != nil {
@@ -287,6 +347,14 @@ func (s *Session) process(in inbound) (err error) {
 		}
 	}
 	return nil
+}
+
+// shortType drops the package path of a tss-lib message type.
+func shortType(typ string) string {
+	if i := strings.LastIndex(typ, "."); i >= 0 {
+		return typ[i+1:]
+	}
+	return typ
 }
 
 // tssError names tss-lib's culprits, or the sender of the message that
