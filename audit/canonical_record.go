@@ -87,6 +87,26 @@ func (r *canonReader) key() *KeyEvent {
 	r.lit(`,"public_key":`)
 	k.PublicKey = r.hex()
 	k.OldParties = r.optStrs(`,"old_parties":`)
+	if r.opt(`,"session_id":`) {
+		k.SessionID = r.hex()
+	}
+	k.Transcript = r.optDigest(`,"transcript":`)
+	if r.opt(`,"confirmations":`) {
+		r.lit("[")
+		for !r.bad {
+			var c KeyConfirmation
+			r.lit(`{"node":`)
+			c.Node = r.str()
+			r.lit(`,"signature":`)
+			c.Signature = r.hex()
+			r.lit("}")
+			k.Confirmations = append(k.Confirmations, c)
+			if r.opt("]") {
+				break
+			}
+			r.lit(",")
+		}
+	}
 	r.lit("}")
 	return k
 }

@@ -72,6 +72,20 @@ type KeyEvent struct {
 	Parties    []string `json:"parties"`
 	PublicKey  HexBytes `json:"public_key"`
 	OldParties []string `json:"old_parties,omitempty"` // reshare only
+	// Keygen only: the session, the hash of every broadcast the parties
+	// exchanged, and each party's Ed25519 signature by its identity key
+	// over signer/tss.ConfirmMessage(cluster, key ID, session ID,
+	// transcript, public key). A key is stored only when every party
+	// confirmed the same transcript and key.
+	SessionID     HexBytes          `json:"session_id,omitempty"`
+	Transcript    Digest            `json:"transcript,omitzero"`
+	Confirmations []KeyConfirmation `json:"confirmations,omitempty"`
+}
+
+// KeyConfirmation is one party's signature on a keygen's outcome.
+type KeyConfirmation struct {
+	Node      string   `json:"node"`
+	Signature HexBytes `json:"signature"`
 }
 
 // TransferSubmitted logs a transfer request accepted by the node.

@@ -74,6 +74,21 @@ func TestRecordValidate(t *testing.T) {
 		{"fail/amount", func(r *Record) { *r = transferRec(1); r.V = 1; r.Transfer.Amount = "01" }, "amount"},
 		{"fail/verdict", func(r *Record) { *r = approvalRec(1); r.V = 1; r.Approval.Verdict = "yes" }, "verdict"},
 		{"fail/old-parties-on-keygen", func(r *Record) { *r = keyRec(0, "a"); r.V = 1; r.Key.OldParties = []string{"b"} }, "old_parties"},
+		{"fail/keygen confirmations missing a party", func(r *Record) {
+			*r = keyRec(1, "a", "b")
+			r.V, r.Key.SessionID, r.Key.Transcript = 1, []byte{1}, digestOf("t")
+			r.Key.Confirmations = []KeyConfirmation{{Node: "a", Signature: make(HexBytes, 64)}}
+		}, "1 confirmations for 2 parties"},
+		{"fail/keygen confirmation by another node", func(r *Record) {
+			*r = keyRec(1, "a", "b")
+			r.V, r.Key.SessionID, r.Key.Transcript = 1, []byte{1}, digestOf("t")
+			r.Key.Confirmations = []KeyConfirmation{{Node: "a", Signature: make(HexBytes, 64)}, {Node: "c", Signature: make(HexBytes, 64)}}
+		}, "not party 1"},
+		{"fail/confirmations on a reshare", func(r *Record) {
+			*r = keyRec(1, "a", "b")
+			r.V, r.Kind, r.Key.OldParties = 1, KindKeyReshared, []string{"a", "b"}
+			r.Key.Confirmations = []KeyConfirmation{{Node: "a", Signature: make(HexBytes, 64)}, {Node: "b", Signature: make(HexBytes, 64)}}
+		}, "key.confirmations"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,7 +188,10 @@ func TestDecodeFastPath(t *testing.T) {
 	noTrace.Decision.Trace = nil
 	failure := failureRec(8)
 	failure.Failure.Culprits = nil
-	recs = append(recs, tricky, policy, noTrace, failure)
+	confirmed := keyRec(1, "node1", "node2")
+	confirmed.Key.SessionID, confirmed.Key.Transcript = bytes.Repeat([]byte{7}, 32), digestOf("transcript")
+	confirmed.Key.Confirmations = []KeyConfirmation{{Node: "node1", Signature: bytes.Repeat([]byte{1}, 64)}, {Node: "node2", Signature: bytes.Repeat([]byte{2}, 64)}}
+	recs = append(recs, tricky, policy, noTrace, failure, confirmed)
 	for i, rec := range recs {
 		rec.V, rec.Index = 1, uint64(i)*1_000_003
 		t.Run("ok/"+string(rec.Kind), func(t *testing.T) {

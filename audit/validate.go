@@ -51,6 +51,7 @@ func (r Record) Validate() error {
 		} else if len(k.OldParties) > 0 {
 			v.add("key.old_parties", "set on a key_generated record")
 		}
+		v.keyConfirmations(r.Kind, k)
 	case r.Transfer != nil:
 		t := r.Transfer
 		v.name("transfer.request_id", t.RequestID)
@@ -258,4 +259,33 @@ func containsControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// keyConfirmations checks a keygen record's confirmations: one per party,
+// each an Ed25519 signature, with the session and transcript they sign.
+// Reshare records carry none. (Their signatures are checked against the
+// members' identity keys by whoever holds them; the log does not.)
+func (v *validator) keyConfirmations(kind Kind, k *KeyEvent) {
+	if kind != KindKeyGenerated || (len(k.Confirmations) == 0 && k.SessionID == nil && k.Transcript.IsZero()) {
+		if len(k.Confirmations) > 0 || k.SessionID != nil || !k.Transcript.IsZero() {
+			v.add("key.confirmations", "set on a %s record", kind)
+		}
+		return // records from before confirmations carry none
+	}
+	if len(k.SessionID) == 0 || len(k.SessionID) > 64 {
+		v.add("key.session_id", "%d bytes", len(k.SessionID))
+	}
+	v.nonZero("key.transcript", k.Transcript)
+	if len(k.Confirmations) != len(k.Parties) {
+		v.add("key.confirmations", "%d confirmations for %d parties", len(k.Confirmations), len(k.Parties))
+		return
+	}
+	for i, c := range k.Confirmations {
+		if i >= len(k.Parties) || c.Node != k.Parties[i] {
+			v.add("key.confirmations", "confirmation %d is by %q, not party %d", i, c.Node, i)
+		}
+		if len(c.Signature) != 64 {
+			v.add("key.confirmations", "confirmation %d: signature of %d bytes", i, len(c.Signature))
+		}
+	}
 }

@@ -24,7 +24,7 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 		return nil, fmt.Errorf("%s is not in the committee", n.cfg.Node)
 	}
 	sess, err := ctss.NewKeygen(ctss.KeygenConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: spec.KeyId,
-		Threshold: int(spec.Threshold), Nodes: spec.Parties, TakePreParams: n.takePreParams, Log: n.log})
+		Threshold: int(spec.Threshold), Nodes: spec.Parties, TakePreParams: n.takePreParams, Confirm: identityConfirmer{n}, Log: n.log})
 	if err != nil {
 		return nil, err
 	}
@@ -45,9 +45,19 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 			return nil, fmt.Errorf("store key %s: %w", spec.KeyId, err)
 		}
 		n.replicateKey(ctx, rec)
-		n.logAudit(ctx, audit.Record{Kind: audit.KindKeyGenerated, Time: n.now().UTC(), Key: &audit.KeyEvent{KeyID: spec.KeyId,
-			Generation: 0, Threshold: int(spec.Threshold), Parties: spec.Parties, PublicKey: pub}})
-		n.log.Info("key generated", "key", spec.KeyId, "threshold", spec.Threshold, "committee", spec.Parties)
+		ev := &audit.KeyEvent{KeyID: spec.KeyId, Generation: 0, Threshold: int(spec.Threshold), Parties: spec.Parties, PublicKey: pub, SessionID: sid}
+		if len(res.Confirmations) > 0 {
+			ev.Transcript = res.Confirmations[0].Transcript
+		}
+		for _, p := range spec.Parties {
+			for _, c := range res.Confirmations {
+				if c.Node == p {
+					ev.Confirmations = append(ev.Confirmations, audit.KeyConfirmation{Node: p, Signature: c.Signature})
+				}
+			}
+		}
+		n.logAudit(ctx, audit.Record{Kind: audit.KindKeyGenerated, Time: n.now().UTC(), Key: ev})
+		n.log.Info("key generated", "key", spec.KeyId, "threshold", spec.Threshold, "committee", spec.Parties, "confirmed_by", len(ev.Confirmations))
 		return &peerpb.RunResponse{PublicKey: pub}, nil
 	})
 	return e, nil

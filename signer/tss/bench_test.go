@@ -77,7 +77,7 @@ func BenchmarkKeygenConstantTimeCost(b *testing.B) {
 			nodes := []string{"n1", "n2", "n3"}
 			for j, n := range nodes {
 				s, err := NewKeygen(KeygenConfig{SessionID: fmt.Appendf(nil, "kg %d %v", i, ct), Cluster: "bench", Self: n,
-					KeyID: "bench", Threshold: 1, Nodes: nodes, PreParams: pps[j], Log: discard})
+					KeyID: "bench", Threshold: 1, Nodes: nodes, PreParams: pps[j], Confirm: testConfirmer{n}, Log: discard})
 				if err != nil {
 					b.Fatal(err)
 				}

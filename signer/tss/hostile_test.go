@@ -67,7 +67,7 @@ func TestHostileKeygenParameters(t *testing.T) {
 			sid := []byte("hostile-" + c.name)
 			for i, n := range nodes {
 				s, err := NewKeygen(KeygenConfig{SessionID: sid, Cluster: "test", Self: n, KeyID: "k", Threshold: 1, Nodes: nodes,
-					PreParams: pps[i], Log: discard})
+					PreParams: pps[i], Confirm: testConfirmer{n}, Log: discard})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -24,7 +24,11 @@ type KeygenConfig struct {
 	// TakePreParams, when PreParams is nil, takes them when the session
 	// runs: a prepared session that never runs drains no pool.
 	TakePreParams func(context.Context) (*PreParams, error)
-	Log           *slog.Logger
+	// Confirm signs and checks the parties' confirmations of the result:
+	// the key is returned only when every party confirmed the same key
+	// and the same broadcasts.
+	Confirm Confirmer
+	Log     *slog.Logger
 }
 
 // NewKeygen prepares a keygen session (generation 0 of the key).
@@ -37,6 +41,9 @@ func NewKeygen(cfg KeygenConfig) (*Session, error) {
 	}
 	if cfg.Threshold < 1 || cfg.Threshold+1 > len(cfg.Nodes) {
 		return nil, fmt.Errorf("keygen %s: %w: threshold %d with %d parties", cfg.KeyID, ErrBadSpec, cfg.Threshold, len(cfg.Nodes))
+	}
+	if cfg.Confirm == nil {
+		return nil, fmt.Errorf("keygen %s: %w: no confirmer", cfg.KeyID, ErrBadSpec)
 	}
 	if cfg.PreParams == nil && cfg.TakePreParams == nil {
 		return nil, fmt.Errorf("keygen %s: %w", cfg.KeyID, ErrBadPreParams)
@@ -54,6 +61,7 @@ func NewKeygen(cfg KeygenConfig) (*Session, error) {
 	s.addCommittee(ps)
 	key := keyHex(me.Key)
 	s.expect(key)
+	s.confirm = &confirmer{cluster: cfg.Cluster, keyID: cfg.KeyID, c: cfg.Confirm, nodes: s.Nodes(), got: map[string]Confirmation{}}
 	build := func(pp *PreParams) error {
 		if pp == nil || !pp.ValidateWithProof() {
 			return fmt.Errorf("keygen %s: %w", cfg.KeyID, ErrBadPreParams)

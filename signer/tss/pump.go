@@ -26,6 +26,9 @@ func (s *Session) pump(ctx context.Context, tr Transport, progress func(Progress
 			continue
 		}
 		from := routing.From
+		if routing.IsBroadcast {
+			s.transcript.add(from.Key, msg.Type(), wire)
+		}
 		var to []string
 		if routing.To == nil {
 			to = s.peersOf[keyHex(from.Key)]

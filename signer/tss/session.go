@@ -1,6 +1,7 @@
 package tss
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"errors"
@@ -62,6 +63,9 @@ type Result struct {
 	PublicKey *ecdsa.PublicKey // the (derived) key
 	Share     *Share           // keygen, or reshare on a new-committee node
 	Signature *Signature       // sign
+	// Confirmations are every party's signed word on a keygen's outcome,
+	// all matching, sorted by node.
+	Confirmations []Confirmation
 }
 
 type inbound struct {
@@ -111,6 +115,9 @@ type Session struct {
 	// processed: each is sent once per session, a second is refused.
 	// Run's goroutine alone uses it.
 	seen map[string]bool
+
+	transcript transcript // every broadcast's hash
+	confirm    *confirmer // keygen's confirmation round, when set
 }
 
 // ID is the session ID.
@@ -284,7 +291,15 @@ func (s *Session) Run(ctx context.Context, tr Transport, progress func(Progress)
 			return nil, err
 		}
 	}
-	return s.finish(finished)
+	res, err = s.finish(finished)
+	if err == nil && s.confirm != nil {
+		err = s.confirmResult(ctx, tr, res)
+	}
+	if err != nil {
+		s.Abort(err)
+		return nil, err
+	}
+	return res, nil
 }
 
 func (s *Session) timeoutError(cause error) error {
@@ -322,12 +337,18 @@ func (s *Session) process(in inbound) (err error) {
 			err = &SessionError{Reason: fmt.Sprintf("message from %s made tss-lib panic: %v", in.fromNode, r), Culprits: []string{in.fromNode}, Err: ErrBadMessage}
 		}
 	}()
+	if bytes.HasPrefix(in.env.Payload, confirmMagic) {
+		return s.handleConfirm(in.fromNode, in.env.Payload)
+	}
 	parsed, perr := tsslib.ParseWireMessage(in.env.Payload, fromPID, in.env.Broadcast)
 	if perr != nil {
 		return &SessionError{Reason: fmt.Sprintf("malformed message from %s: %v", in.fromNode, perr), Culprits: []string{in.fromNode}, Err: ErrBadMessage}
 	}
 	if cerr := checkContent(parsed); cerr != nil {
 		return &SessionError{Reason: fmt.Sprintf("hostile message from %s: %v", in.fromNode, cerr), Culprits: []string{in.fromNode}, Err: ErrBadMessage}
+	}
+	if in.env.Broadcast {
+		s.transcript.add(in.env.From, parsed.Type(), in.env.Payload)
 	}
 	for _, to := range in.env.To {
 		once := keyHex(in.env.From) + " " + parsed.Type() + " " + keyHex(to)

@@ -41,7 +41,7 @@ func keygenInProcess(t testing.TB, pps []*PreParams, id string, nodes []string, 
 	net := newMemNet()
 	sid := []byte("keygen-" + id)
 	for i, n := range nodes {
-		s, err := NewKeygen(KeygenConfig{SessionID: sid, Cluster: "test", Self: n, KeyID: id, Threshold: threshold, Nodes: nodes, PreParams: pps[i], Log: discard})
+		s, err := NewKeygen(KeygenConfig{SessionID: sid, Cluster: "test", Self: n, KeyID: id, Threshold: threshold, Nodes: nodes, PreParams: pps[i], Confirm: testConfirmer{n}, Log: discard})
 		if err != nil {
 			t.Fatal(err)
 		}

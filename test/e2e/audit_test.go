@@ -3,7 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +23,8 @@ import (
 	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/internal/devcluster"
+	"github.com/cofferhq/coffer/signer"
+	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
 // TestAudit runs hot→cold sweeps on three real nodes, waits until every
@@ -90,6 +95,56 @@ func TestAudit(t *testing.T) {
 		}
 		if strings.Count(out, "  ok\n") != 3 {
 			t.Fatal("want three nodes ok")
+		}
+	})
+	t.Run("ok/every keygen record carries every party's confirmation, signed by its identity key", func(t *testing.T) {
+		cfg, err := signer.LoadConfig(l.Path(l.Nodes[0].Config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idKey := map[string]ed25519.PublicKey{}
+		for _, m := range cfg.Members {
+			k, _ := hex.DecodeString(m.IdentityKey)
+			idKey[m.ID] = k
+		}
+		for _, n := range l.Nodes {
+			f, err := os.Open(filepath.Join(bundles, n.ID+".bundle"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := audit.ReadBundle(n.ID, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keygens := 0
+			for {
+				leaf, err := b.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec, err := audit.DecodeRecord(leaf)
+				if err != nil || rec.Kind != audit.KindKeyGenerated {
+					continue
+				}
+				keygens++
+				k := rec.Key
+				if len(k.Confirmations) != len(k.Parties) {
+					t.Fatalf("%s: key %s has %d confirmations for %d parties", n.ID, k.KeyID, len(k.Confirmations), len(k.Parties))
+				}
+				msg := ctss.ConfirmMessage(cfg.Cluster, k.KeyID, k.SessionID, k.Transcript, k.PublicKey)
+				for _, c := range k.Confirmations {
+					if !ed25519.Verify(idKey[c.Node], msg, c.Signature) {
+						t.Fatalf("%s: key %s: %s's confirmation does not verify", n.ID, k.KeyID, c.Node)
+					}
+				}
+			}
+			f.Close()
+			if keygens == 0 {
+				t.Fatalf("%s logged no keygen", n.ID)
+			}
 		}
 	})
 	t.Run("fail/a missing node's bundle is named", func(t *testing.T) {
