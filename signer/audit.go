@@ -36,14 +36,15 @@ const (
 // signature produced, a session failed) whatever happens to the caller:
 // it runs without the caller's cancellation (a coordinator that dies
 // mid-session cancels it) and retries a failed append a few times.
-func (n *Node) logAuditDurably(ctx context.Context, rec audit.Record) {
+func (n *Node) logAuditDurably(ctx context.Context, rec audit.Record) error {
 	ctx = context.WithoutCancel(ctx)
 	var err error
 	for try := range auditTries {
 		if err = n.appendAudit(ctx, []audit.Record{rec}); err == nil {
-			return
+			return nil
 		}
 		time.Sleep(auditRetry << try)
 	}
 	n.log.Error("audit log: outcome not recorded", "kind", rec.Kind, "err", err)
+	return err
 }

@@ -23,6 +23,9 @@ import (
 // reachable before it reports it as down.
 const prepareWait = 5 * time.Second
 
+// minKeySessionTimeout is the least time a keygen or reshare session gets.
+const minKeySessionTimeout = 2 * time.Minute
+
 // ErrNotParty means the coordinating node takes no part in the session.
 var ErrNotParty = errors.New("coordinate: this node takes no part in the session; ask one that does")
 
@@ -64,6 +67,12 @@ func (n *Node) coordinate(ctx context.Context, spec *peerpb.SessionSpec, progres
 		return nil, err
 	}
 	timeout := time.Duration(n.cfg.Sessions.Timeout)
+	if spec.Kind == peerpb.Kind_KIND_KEYGEN || spec.Kind == peerpb.Kind_KIND_RESHARE {
+		// a keygen or reshare proves Paillier keys and may take
+		// pre-parameters from an empty pool: a signing timeout tuned short
+		// does not bound it (the participants' max_timeout still does)
+		timeout = min(max(timeout, minKeySessionTimeout), time.Duration(n.cfg.Sessions.MaxTimeout))
+	}
 	spec.DeadlineUnixMs = n.now().Add(timeout).UnixMilli()
 	sid, err := SessionID(spec)
 	if err != nil {

@@ -132,6 +132,16 @@ func (n *Node) Prepare(ctx context.Context, from string, req *peerpb.PrepareRequ
 		}
 		return status.Error(codes.AlreadyExists, "prepare: session exists")
 	}
+	// the caps again, under the lock that admits the session: Prepares
+	// racing past the first check do not add up beyond them
+	if live, fromThis := n.liveSessions(from); fromThis >= maxSessionsPerCoordinator || live >= maxSessions {
+		e.discard()
+		if e.onFailure != nil {
+			e.onFailure(ctx, errors.New("over the session caps"))
+		}
+		return status.Errorf(codes.ResourceExhausted, "prepare: %d sessions live here, %d of them from %s (at most %d, and %d from one coordinator)",
+			live, fromThis, from, maxSessions, maxSessionsPerCoordinator)
+	}
 	n.sessions[key] = e
 	for _, sub := range e.subs {
 		n.sessions[string(sub.ID())] = e

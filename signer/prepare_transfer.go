@@ -117,13 +117,20 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 			return nil, fmt.Errorf("assemble %s: %w", t.ID, err)
 		}
 		at := n.now().UTC()
+		// the record first, then the ledger: a signature the ledger holds
+		// always has its record in this node's audit log, whatever happens
+		// to this process or the coordinator between the two steps (a
+		// record without a ledger result is resumed and signed again over
+		// the same bytes). Without the record the result is not offered.
+		if err := n.logAuditDurably(ctx, audit.Record{Kind: audit.KindSignatureProduced, Time: at, Signature: &audit.SignatureProduced{
+			SessionID: audit.Digest(gate.SessionDigest(sid)), RequestDigest: audit.Digest(b.Digest), KeyID: rec.ID, Threshold: rec.Threshold,
+			Parties: slices.Clone(spec.Parties), Chain: string(b.Src.Chain), TxHash: txHash}}); err != nil {
+			return nil, fmt.Errorf("record signature of %s in the audit log: %w", t.ID, err)
+		}
 		if _, err := n.propose(context.WithoutCancel(ctx), ledger.Command{Kind: ledger.CmdComplete, At: at, ID: t.ID,
 			Result: &ledger.Result{Session: sid, SignedTx: signed, TxHash: txHash, At: at}}); err != nil {
 			return nil, fmt.Errorf("record result of %s: %w", t.ID, err)
 		}
-		n.logAuditDurably(ctx, audit.Record{Kind: audit.KindSignatureProduced, Time: at, Signature: &audit.SignatureProduced{
-			SessionID: audit.Digest(gate.SessionDigest(sid)), RequestDigest: audit.Digest(b.Digest), KeyID: rec.ID, Threshold: rec.Threshold,
-			Parties: slices.Clone(spec.Parties), Chain: string(b.Src.Chain), TxHash: txHash}})
 		n.log.Info("transfer signed", "request", t.ID, "tx", txHash, "chain", b.Src.Chain)
 		resp.SignedTx = signed
 		return resp, nil

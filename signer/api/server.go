@@ -12,6 +12,7 @@ import (
 	"github.com/cofferhq/coffer/api/auditpb"
 	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/internal/rpcerr"
 )
 
 // maxRecvMsg bounds one client message.
@@ -27,7 +28,10 @@ func NewServer(cert *x509.Certificate, signer crypto.Signer, ca *x509.Certificat
 	c := tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: signer, Leaf: cert}
 	s := grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(serverTLS(c, ca))),
-		grpc.UnaryInterceptor(unaryAuth), grpc.StreamInterceptor(streamAuth),
+		// a failed call gets a reference, first, so authorization's
+		// refusals get one too; internal errors reach the client as the
+		// reference alone (the detail is in this node's log)
+		grpc.ChainUnaryInterceptor(rpcerr.Unary(d.Log), unaryAuth), grpc.ChainStreamInterceptor(rpcerr.Stream(d.Log), streamAuth),
 		grpc.MaxRecvMsgSize(maxRecvMsg),
 	)
 	operatorpb.RegisterOperatorServer(s, &operatorAPI{d: d})

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/internal/rpcerr"
 )
 
 // MaxMessage bounds one gRPC message on the peer transport. tss payloads
@@ -61,6 +62,7 @@ func NewServer(c Credentials, m Membership, h Handler, log *slog.Logger) (*Serve
 	s.grpc = grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(ServerTLS(c, m))),
 		grpc.MaxRecvMsgSize(MaxMessage), grpc.MaxSendMsgSize(MaxMessage),
+		grpc.UnaryInterceptor(rpcerr.UnaryInternal(s.log)),
 		// a member cannot hold more than a bounded number of calls open,
 		// nor keep a connection busy with pings
 		grpc.MaxConcurrentStreams(MaxStreams),

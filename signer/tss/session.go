@@ -27,7 +27,7 @@ const MaxPayload = 512 << 10
 // slowest (it needs everyone's messages to go on), so a few of its round
 // messages wait at once; a flood from one peer stops here, its sender
 // named, with the node's memory bounded by this times the session caps.
-const maxQueuedPerSender = 2 << 20
+const maxQueuedPerSender = 1 << 20
 
 const inboxSize = 1024
 
@@ -181,6 +181,15 @@ func (s *Session) Abort(err error) {
 	s.abortOnce.Do(func() {
 		s.abortErr = err
 		close(s.abortCh)
+		// what waits in the inbox will never be read: let it go now, not
+		// when the session is reaped
+		for {
+			select {
+			case <-s.inbox:
+			default:
+				return
+			}
+		}
 	})
 }
 

@@ -247,6 +247,13 @@ func TestAttacks(t *testing.T) {
 			}
 		}
 	})
+	t.Run("ok/a flood of Prepares and oversized envelopes from one peer: memory bounded, node1 signs after", func(t *testing.T) {
+		testFlood(t, c, func(t *testing.T) {
+			u := devcluster.FakeUTXO(w["btc-hot"], 500_000)
+			submit(devcluster.BTCIntent("after-flood", w["btc-hot"], "btc-cold", 100_000, u))
+			verifyBTC(t, cl.wait("after-flood", "signed"), []*transferpb.UTXO{u})
+		})
+	})
 }
 
 // loggedRefusal reports whether node logged a refused session whose reason

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/chain/eth"
 	"github.com/cofferhq/coffer/internal/devcluster"
 )
@@ -251,12 +252,35 @@ func TestChaos(t *testing.T) {
 			}
 		}
 	}
+	// no signature without its record: every request signed in the ledger
+	// has a signature_produced record, for its transaction, in at least
+	// one node's audit log (a participant whose coordinator was killed
+	// mid-session still writes its own)
+	produced := map[audit.Digest][]string{}
+	for _, n := range nodes {
+		for _, rec := range auditRecords(t, tr, n) {
+			if rec.Kind == audit.KindSignatureProduced {
+				produced[rec.Signature.RequestDigest] = append(produced[rec.Signature.RequestDigest], rec.Signature.TxHash)
+			}
+		}
+	}
+	unrecorded := 0
+	for _, q := range reqs {
+		f := final[q.id]
+		if f == nil || f.State != "signed" {
+			continue
+		}
+		if hashes := produced[audit.Digest(f.Digest)]; !slices.Contains(hashes, f.TxHash) {
+			t.Errorf("%s: signed (tx %s) but no audit log records the signature (records for it: %v)", q.id, f.TxHash, hashes)
+			unrecorded++
+		}
+	}
 	slices.Sort(lost)
 	t.Logf("chaos: %d requests, %d kills, %d resubmissions; signed %d (btc %d for %s sat, eth %d for %s wei), denied %d, expired %d",
 		len(reqs), kills, resubmits, counts["signed"], btcSigned, btcPaid, ethSigned, ethPaid, counts["denied"], counts["expired"])
-	t.Logf("chaos: over a limit %d, UTXO or nonce signed twice %d, lost %d, nodes disagreeing %d", over, twice, len(lost), disagree)
-	fmt.Printf("chaos: requests=%d kills=%d signed=%d denied=%d expired=%d over_limit=%d signed_twice=%d lost=%d disagree=%d\n",
-		len(reqs), kills, counts["signed"], counts["denied"], counts["expired"], over, twice, len(lost), disagree)
+	t.Logf("chaos: over a limit %d, UTXO or nonce signed twice %d, lost %d, nodes disagreeing %d, signed without an audit record %d", over, twice, len(lost), disagree, unrecorded)
+	fmt.Printf("chaos: requests=%d kills=%d signed=%d denied=%d expired=%d over_limit=%d signed_twice=%d lost=%d disagree=%d unrecorded=%d\n",
+		len(reqs), kills, counts["signed"], counts["denied"], counts["expired"], over, twice, len(lost), disagree, unrecorded)
 	if len(lost) > 0 {
 		for _, id := range lost {
 			got, err := submitters["node1"].Get(ctx, &transferpb.GetRequest{RequestId: id})
