@@ -147,6 +147,12 @@ func (r *canonReader) approval() *ApprovalRecorded {
 	a.Verdict = r.str()
 	r.lit(`,"signature":`)
 	a.Signature = r.hex()
+	if r.opt(`,"signed_at":`) {
+		a.SignedAt = r.time()
+		if a.SignedAt.IsZero() {
+			r.fail() // omitzero: a zero time is absent
+		}
+	}
 	r.lit("}")
 	return a
 }

@@ -115,6 +115,9 @@ type ApprovalRecorded struct {
 	Officer       string   `json:"officer"`
 	Verdict       string   `json:"verdict"`
 	Signature     HexBytes `json:"signature"`
+	// SignedAt is the signing time under the signature
+	// (policy.ApprovalMessage); zero in records of legacy approvals.
+	SignedAt time.Time `json:"signed_at,omitzero"`
 }
 
 // Effects of a decision (policy.Effect's text form).

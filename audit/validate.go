@@ -76,6 +76,7 @@ func (r Record) Validate() error {
 		if len(a.Signature) == 0 || len(a.Signature) > 512 {
 			v.add("approval.signature", "%d bytes", len(a.Signature))
 		}
+		v.time("approval.signed_at", a.SignedAt, false)
 	case r.Decision != nil:
 		d := r.Decision
 		v.nonZero("decision.request_digest", d.RequestDigest)

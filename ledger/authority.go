@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -89,6 +90,10 @@ func (l *ledgerTx) authorize(cmd Command) error {
 		}
 		if err := l.repl.verifier.VerifyApproval(t.PolicyHash, t.Digest, *cmd.Approval); err != nil {
 			return fmt.Errorf("%w: approval by %s does not verify: %v", ErrConflict, cmd.Approval.Officer, err)
+		}
+		if sa := cmd.Approval.SignedAt; !sa.IsZero() && (sa.Sub(cmd.At) > MaxApprovalSkew || cmd.At.Sub(sa) > MaxApprovalSkew) {
+			return fmt.Errorf("%w: approval by %s signed at %s, logged at %s: more than %s apart", ErrConflict, cmd.Approval.Officer,
+				sa.UTC().Format(time.RFC3339), cmd.At.UTC().Format(time.RFC3339), MaxApprovalSkew)
 		}
 	}
 	return nil

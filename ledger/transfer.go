@@ -78,7 +78,15 @@ type Approval struct {
 	Verdict   string    `json:"verdict"` // "approve" | "reject"
 	Signature []byte    `json:"signature"`
 	At        time.Time `json:"at"`
+	// SignedAt is when the officer signed, under the signature (zero in
+	// approvals logged before it was signed: the legacy message).
+	SignedAt time.Time `json:"signed_at,omitzero"`
 }
+
+// MaxApprovalSkew bounds how far an approval's signing time may lie from
+// the time its proposer logged it: an approval cannot be held back and
+// logged later, nor signed for a later time.
+const MaxApprovalSkew = 10 * time.Minute
 
 // Reservation pins what one signing session spends: the UTXOs or the
 // account nonce, and the amount that counts against policy limits.

@@ -138,14 +138,14 @@ func TestAttackReplayedApprovalFromAnotherRequest(t *testing.T) {
 	expect(t, evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: replayed}, old, now), policy.EffectAllow, "refill")
 	// At the signature level: tom's signature over the old digest does not
 	// verify for the new one, nor for the other verdict.
-	sig := f.Officers["tom"].Sign(policy.ApprovalMessage(old.Digest, policy.VerdictApprove))
-	if err := policy.VerifyApproval(p, "tom", old.Digest, policy.VerdictApprove, sig); err != nil {
+	sig := f.Officers["tom"].Sign(policy.ApprovalMessage(old.Digest, policy.VerdictApprove, signedAt))
+	if err := policy.VerifyApproval(p, "tom", old.Digest, policy.VerdictApprove, signedAt, sig); err != nil {
 		t.Fatalf("VerifyApproval(old) = %v", err)
 	}
-	if err := policy.VerifyApproval(p, "tom", req.Digest, policy.VerdictApprove, sig); !errors.Is(err, policy.ErrBadSignature) {
+	if err := policy.VerifyApproval(p, "tom", req.Digest, policy.VerdictApprove, signedAt, sig); !errors.Is(err, policy.ErrBadSignature) {
 		t.Fatalf("VerifyApproval(new digest) = %v, want ErrBadSignature", err)
 	}
-	if err := policy.VerifyApproval(p, "tina", old.Digest, policy.VerdictApprove, sig); !errors.Is(err, policy.ErrBadSignature) {
+	if err := policy.VerifyApproval(p, "tina", old.Digest, policy.VerdictApprove, signedAt, sig); !errors.Is(err, policy.ErrBadSignature) {
 		t.Fatalf("VerifyApproval(other officer) = %v, want ErrBadSignature", err)
 	}
 }

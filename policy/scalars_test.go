@@ -102,12 +102,12 @@ func TestKeysAndSignatures(t *testing.T) {
 			if err != nil || !parsed.Equal(k.Public) {
 				t.Fatalf("round trip: %v", err)
 			}
-			msg := policy.ApprovalMessage(pt.Digest("x"), policy.VerdictApprove)
+			msg := policy.ApprovalMessage(pt.Digest("x"), policy.VerdictApprove, signedAt)
 			sig := k.Sign(msg)
 			if !parsed.Verify(msg, sig) {
 				t.Fatal("signature does not verify")
 			}
-			if parsed.Verify(policy.ApprovalMessage(pt.Digest("x"), policy.VerdictReject), sig) {
+			if parsed.Verify(policy.ApprovalMessage(pt.Digest("x"), policy.VerdictReject, signedAt), sig) {
 				t.Fatal("signature verifies for the other verdict")
 			}
 			if parsed.Verify(policy.PolicyMessage(pt.Digest("x")), sig) {
@@ -129,14 +129,14 @@ func TestKeysAndSignatures(t *testing.T) {
 	f := pt.New()
 	p := f.Policy(t)
 	d := pt.Digest("r")
-	sig := f.Officers["raj"].Sign(policy.ApprovalMessage(d, policy.VerdictReject))
-	if err := policy.VerifyApproval(p, "raj", d, policy.VerdictReject, sig); err != nil {
+	sig := f.Officers["raj"].Sign(policy.ApprovalMessage(d, policy.VerdictReject, signedAt))
+	if err := policy.VerifyApproval(p, "raj", d, policy.VerdictReject, signedAt, sig); err != nil {
 		t.Fatalf("VerifyApproval(raj) = %v", err)
 	}
-	if err := policy.VerifyApproval(p, "nobody", d, policy.VerdictReject, sig); !errors.Is(err, policy.ErrUnknownOfficer) {
+	if err := policy.VerifyApproval(p, "nobody", d, policy.VerdictReject, signedAt, sig); !errors.Is(err, policy.ErrUnknownOfficer) {
 		t.Fatalf("VerifyApproval(unknown) = %v", err)
 	}
-	if err := policy.VerifyApproval(p, "raj", d, policy.Verdict(7), sig); !errors.Is(err, policy.ErrInvalid) {
+	if err := policy.VerifyApproval(p, "raj", d, policy.Verdict(7), signedAt, sig); !errors.Is(err, policy.ErrInvalid) {
 		t.Fatalf("VerifyApproval(bad verdict) = %v", err)
 	}
 }
@@ -221,5 +221,26 @@ func TestNewState(t *testing.T) {
 	expect(t, policy.Evaluate(p, st2, req, t0), policy.EffectDeny, "sweep-btc") // count limit 5 still applies
 	if _, err := st.WithApprovals([]policy.Approval{{Officer: "tom"}}); !errors.Is(err, policy.ErrInvalidState) {
 		t.Fatalf("WithApprovals(bad) = %v", err)
+	}
+}
+
+// signedAt is the signing time the approvals in these tests carry.
+var signedAt = time.UnixMilli(1_767_225_600_000)
+
+// An approval's signing time is under the officer's signature: the same
+// signature does not verify for another time, nor as the legacy message.
+func TestApprovalSigningTime(t *testing.T) {
+	f := pt.New()
+	p := f.Policy(t)
+	d := pt.Digest("timed")
+	sig := f.Officers["raj"].Sign(policy.ApprovalMessage(d, policy.VerdictApprove, signedAt))
+	if err := policy.VerifyApproval(p, "raj", d, policy.VerdictApprove, signedAt, sig); err != nil {
+		t.Fatalf("at its time: %v", err)
+	}
+	for name, at := range map[string]time.Time{"a millisecond later": signedAt.Add(time.Millisecond), "an hour earlier": signedAt.Add(-time.Hour),
+		"no time (legacy message)": {}} {
+		if err := policy.VerifyApproval(p, "raj", d, policy.VerdictApprove, at, sig); !errors.Is(err, policy.ErrBadSignature) {
+			t.Fatalf("%s: %v, want ErrBadSignature", name, err)
+		}
 	}
 }

@@ -5,34 +5,49 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Signature domains: every signed message starts with one, so a signature
 // made for one purpose never verifies for another.
 const (
-	ApprovalDomain = "coffer/approval/v1"
-	PolicyDomain   = "coffer/policy/v1"
-	FreezeDomain   = "coffer/freeze/v1"
-	UnfreezeDomain = "coffer/unfreeze/v1"
+	ApprovalDomain = "coffer/approval/v1" // legacy: no signing time
+	// ApprovalDomainV2 adds the signing time under the signature.
+	ApprovalDomainV2 = "coffer/approval/v2"
+	PolicyDomain     = "coffer/policy/v1"
+	FreezeDomain     = "coffer/freeze/v1"
+	UnfreezeDomain   = "coffer/unfreeze/v1"
 )
 
-// ApprovalMessage is what an officer signs: ApprovalDomain ‖ request digest
-// (32 bytes) ‖ verdict byte (1 approve, 2 reject).
-func ApprovalMessage(digest Hash, v Verdict) []byte {
-	m := make([]byte, 0, len(ApprovalDomain)+len(digest)+1)
-	m = append(m, ApprovalDomain...)
+// ApprovalMessage is what an officer signs: ApprovalDomainV2 ‖ request
+// digest (32 bytes) ‖ verdict byte (1 approve, 2 reject) ‖ signing time
+// (Unix milliseconds, 8 bytes big-endian). With a zero signedAt it is the
+// legacy form, ApprovalDomain ‖ digest ‖ verdict, which the ledger still
+// reads in logs written before the signing time was signed; nodes accept
+// new approvals only in the v2 form.
+func ApprovalMessage(digest Hash, v Verdict, signedAt time.Time) []byte {
+	if signedAt.IsZero() {
+		m := make([]byte, 0, len(ApprovalDomain)+len(digest)+1)
+		m = append(m, ApprovalDomain...)
+		m = append(m, digest[:]...)
+		return append(m, byte(v))
+	}
+	m := make([]byte, 0, len(ApprovalDomainV2)+len(digest)+9)
+	m = append(m, ApprovalDomainV2...)
 	m = append(m, digest[:]...)
-	return append(m, byte(v))
+	m = append(m, byte(v))
+	return binary.BigEndian.AppendUint64(m, uint64(signedAt.UnixMilli()))
 }
 
-// SignApproval signs an officer's verdict on a request digest.
-func SignApproval(rand io.Reader, s crypto.Signer, digest Hash, v Verdict) ([]byte, error) {
-	return Sign(rand, s, ApprovalMessage(digest, v))
+// SignApproval signs an officer's verdict on a request digest at signedAt.
+func SignApproval(rand io.Reader, s crypto.Signer, digest Hash, v Verdict, signedAt time.Time) ([]byte, error) {
+	return Sign(rand, s, ApprovalMessage(digest, v, signedAt))
 }
 
 // VerifyApproval checks an officer's signature over its verdict on digest
-// with the officer's key in p. Only verified approvals go into a State.
-func VerifyApproval(p *Policy, officer string, digest Hash, v Verdict, sig []byte) error {
+// at signedAt with the officer's key in p. Only verified approvals go into
+// a State.
+func VerifyApproval(p *Policy, officer string, digest Hash, v Verdict, signedAt time.Time, sig []byte) error {
 	if v != VerdictApprove && v != VerdictReject {
 		return fmt.Errorf("verify approval by %q: verdict %d: %w", officer, v, ErrInvalid)
 	}
@@ -40,7 +55,7 @@ func VerifyApproval(p *Policy, officer string, digest Hash, v Verdict, sig []byt
 	if !ok {
 		return fmt.Errorf("verify approval by %q: %w", officer, ErrUnknownOfficer)
 	}
-	if !k.Verify(ApprovalMessage(digest, v), sig) {
+	if !k.Verify(ApprovalMessage(digest, v, signedAt), sig) {
 		return fmt.Errorf("verify approval by %q: %w", officer, ErrBadSignature)
 	}
 	return nil

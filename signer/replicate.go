@@ -165,7 +165,7 @@ func (v approvalVerifier) VerifyApproval(policyHash string, digest []byte, a led
 	if err := verdict.UnmarshalText([]byte(a.Verdict)); err != nil {
 		return err
 	}
-	return policy.VerifyApproval(p, a.Officer, policy.Hash(digest), verdict, a.Signature)
+	return policy.VerifyApproval(p, a.Officer, policy.Hash(digest), verdict, a.SignedAt, a.Signature)
 }
 
 // policyAcceptor runs the governance check of a replicated policy version

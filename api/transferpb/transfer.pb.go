@@ -533,14 +533,17 @@ func (x *ListResponse) GetTransfers() []*Transfer {
 }
 
 type DecideRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Officer       string                 `protobuf:"bytes,2,opt,name=officer,proto3" json:"officer,omitempty"`
-	Verdict       string                 `protobuf:"bytes,3,opt,name=verdict,proto3" json:"verdict,omitempty"` // "approve" or "reject"
-	Digest        []byte                 `protobuf:"bytes,4,opt,name=digest,proto3" json:"digest,omitempty"`   // the digest the officer saw and signed
-	Signature     []byte                 `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Officer   string                 `protobuf:"bytes,2,opt,name=officer,proto3" json:"officer,omitempty"`
+	Verdict   string                 `protobuf:"bytes,3,opt,name=verdict,proto3" json:"verdict,omitempty"` // "approve" or "reject"
+	Digest    []byte                 `protobuf:"bytes,4,opt,name=digest,proto3" json:"digest,omitempty"`   // the digest the officer saw and signed
+	Signature []byte                 `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"`
+	// when the officer signed, under the signature (coffer/approval/v2):
+	// a node refuses an approval signed more than 5 minutes from its clock
+	SignedAtUnixMs int64 `protobuf:"varint,6,opt,name=signed_at_unix_ms,json=signedAtUnixMs,proto3" json:"signed_at_unix_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DecideRequest) Reset() {
@@ -606,6 +609,13 @@ func (x *DecideRequest) GetSignature() []byte {
 		return x.Signature
 	}
 	return nil
+}
+
+func (x *DecideRequest) GetSignedAtUnixMs() int64 {
+	if x != nil {
+		return x.SignedAtUnixMs
+	}
+	return 0
 }
 
 // Summary is decoded from the unsigned transaction bytes, not the intent.
@@ -1039,14 +1049,15 @@ const file_transfer_proto_rawDesc = "" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\"J\n" +
 	"\fListResponse\x12:\n" +
-	"\ttransfers\x18\x01 \x03(\v2\x1c.coffer.transfer.v1.TransferR\ttransfers\"\x98\x01\n" +
+	"\ttransfers\x18\x01 \x03(\v2\x1c.coffer.transfer.v1.TransferR\ttransfers\"\xc3\x01\n" +
 	"\rDecideRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x18\n" +
 	"\aofficer\x18\x02 \x01(\tR\aofficer\x12\x18\n" +
 	"\averdict\x18\x03 \x01(\tR\averdict\x12\x16\n" +
 	"\x06digest\x18\x04 \x01(\fR\x06digest\x12\x1c\n" +
-	"\tsignature\x18\x05 \x01(\fR\tsignature\"\xaa\x03\n" +
+	"\tsignature\x18\x05 \x01(\fR\tsignature\x12)\n" +
+	"\x11signed_at_unix_ms\x18\x06 \x01(\x03R\x0esignedAtUnixMs\"\xaa\x03\n" +
 	"\aSummary\x12\x14\n" +
 	"\x05chain\x18\x01 \x01(\tR\x05chain\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12#\n" +

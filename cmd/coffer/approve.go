@@ -100,14 +100,17 @@ agree.`,
 					return err
 				}
 			}
-			sig, err := policy.SignApproval(rand.Reader, key, digest, v)
+			// the signing time goes under the signature: nodes take the
+			// approval only within minutes of it
+			signedAt := time.UnixMilli(time.Now().UnixMilli())
+			sig, err := policy.SignApproval(rand.Reader, key, digest, v, signedAt)
 			if err != nil {
 				return fmt.Errorf("sign %s of %s: %w", verdict, id, err)
 			}
 			ctx, cancel = callCtx(cmd.Context())
 			defer cancel()
 			after, err := cl.Transfers.Decide(ctx, &transferpb.DecideRequest{RequestId: id, Officer: officer, Verdict: verdict,
-				Digest: digest[:], Signature: sig})
+				Digest: digest[:], Signature: sig, SignedAtUnixMs: signedAt.UnixMilli()})
 			if err != nil {
 				return callErr(verdict+" "+id, err)
 			}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cofferhq/coffer/pki"
 	"github.com/cofferhq/coffer/policy"
@@ -69,10 +70,13 @@ func TestOfficerKeyFromFile(t *testing.T) {
 				t.Fatalf("warnings %q lack %q", warn.String(), tc.warnWant)
 			}
 			d := policy.Hash{1, 2, 3}
-			sig, err := policy.SignApproval(rand.Reader, k, d, policy.VerdictApprove)
-			if err != nil || !k.pub.Verify(policy.ApprovalMessage(d, policy.VerdictApprove), sig) {
+			sig, err := policy.SignApproval(rand.Reader, k, d, policy.VerdictApprove, signedAt)
+			if err != nil || !k.pub.Verify(policy.ApprovalMessage(d, policy.VerdictApprove, signedAt), sig) {
 				t.Fatalf("approval does not verify: %v", err)
 			}
 		})
 	}
 }
+
+// signedAt is the signing time the approvals in these tests carry.
+var signedAt = time.UnixMilli(1_767_225_600_000)

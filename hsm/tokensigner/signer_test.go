@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cofferhq/coffer/hsm"
 	"github.com/cofferhq/coffer/policy"
@@ -42,15 +43,15 @@ func TestApprovalSignature(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, v := range []policy.Verdict{policy.VerdictApprove, policy.VerdictReject} {
-				sig, err := policy.SignApproval(rand.Reader, s, digest, v)
+				sig, err := policy.SignApproval(rand.Reader, s, digest, v, signedAt)
 				if err != nil {
 					t.Fatalf("SignApproval: %v", err)
 				}
-				if !want.Verify(policy.ApprovalMessage(digest, v), sig) {
+				if !want.Verify(policy.ApprovalMessage(digest, v, signedAt), sig) {
 					t.Fatalf("verdict %d: signature does not verify with the imported key", v)
 				}
 				other := policy.VerdictReject + policy.VerdictApprove - v
-				if want.Verify(policy.ApprovalMessage(digest, other), sig) {
+				if want.Verify(policy.ApprovalMessage(digest, other, signedAt), sig) {
 					t.Fatalf("verdict %d: signature also verifies for verdict %d", v, other)
 				}
 			}
@@ -236,3 +237,6 @@ func filepathAbs(t *testing.T, name string) string {
 	}
 	return p
 }
+
+// signedAt is the signing time the approvals in these tests carry.
+var signedAt = time.UnixMilli(1_767_225_600_000)

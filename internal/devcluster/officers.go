@@ -31,7 +31,8 @@ func (t *Treasury) Decide(ctx context.Context, node, officer, verdict, requestID
 	if err := v.UnmarshalText([]byte(verdict)); err != nil {
 		return nil, err
 	}
-	sig, err := policy.SignApproval(rand.Reader, key, policy.Hash(digest), v)
+	signedAt := time.UnixMilli(time.Now().UnixMilli())
+	sig, err := policy.SignApproval(rand.Reader, key, policy.Hash(digest), v, signedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +41,8 @@ func (t *Treasury) Decide(ctx context.Context, node, officer, verdict, requestID
 		return nil, err
 	}
 	defer cl.Close()
-	return cl.Transfers.Decide(ctx, &transferpb.DecideRequest{RequestId: requestID, Officer: officer, Verdict: verdict, Digest: digest, Signature: sig})
+	return cl.Transfers.Decide(ctx, &transferpb.DecideRequest{RequestId: requestID, Officer: officer, Verdict: verdict, Digest: digest, Signature: sig,
+		SignedAtUnixMs: signedAt.UnixMilli()})
 }
 
 // Wait polls a request until it reaches one of the states.

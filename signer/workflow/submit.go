@@ -98,17 +98,27 @@ func (w *Workflow) Decide(ctx context.Context, req *transferpb.DecideRequest, at
 	if err != nil {
 		return t, err
 	}
-	if err := policy.VerifyApproval(pv.Policy, req.Officer, policy.Hash(t.Digest), v, req.Signature); err != nil {
+	// the officer signs when it signed: an approval is taken only close
+	// to then, so it cannot be held back and used later
+	if req.SignedAtUnixMs <= 0 {
+		return t, fmt.Errorf("%w: the signing time is missing (sign %s with a current client)", ErrApproval, policy.ApprovalDomainV2)
+	}
+	signedAt := time.UnixMilli(req.SignedAtUnixMs).UTC()
+	if d := at.Sub(signedAt); d > ApprovalSkew || d < -ApprovalSkew {
+		return t, fmt.Errorf("%w: signed at %s, this node's time is %s: more than %s apart (sign again, or check the clocks)",
+			ErrApproval, signedAt.Format(time.RFC3339), at.UTC().Format(time.RFC3339), ApprovalSkew)
+	}
+	if err := policy.VerifyApproval(pv.Policy, req.Officer, policy.Hash(t.Digest), v, signedAt, req.Signature); err != nil {
 		return t, fmt.Errorf("%w: %v", ErrApproval, err)
 	}
 	var digest [32]byte
 	copy(digest[:], t.Digest)
 	if err := w.audit.Append(ctx, []audit.Record{{Kind: audit.KindApprovalRecorded, Time: at, Approval: &audit.ApprovalRecorded{
-		RequestDigest: audit.Digest(digest), Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature}}}); err != nil {
+		RequestDigest: audit.Digest(digest), Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature, SignedAt: signedAt}}}); err != nil {
 		return t, err
 	}
 	t, err = w.propose(ctx, ledger.Command{Kind: ledger.CmdApprove, At: at, ID: t.ID,
-		Approval: &ledger.Approval{Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature, At: at}})
+		Approval: &ledger.Approval{Officer: req.Officer, Verdict: req.Verdict, Signature: req.Signature, At: at, SignedAt: signedAt}})
 	if err != nil {
 		return t, err
 	}
@@ -121,6 +131,11 @@ func (w *Workflow) Decide(ctx context.Context, req *transferpb.DecideRequest, at
 
 // ErrIDTaken means a request ID belongs to another client's request.
 var ErrIDTaken = errors.New("request ID already in use")
+
+// ApprovalSkew is how far an approval's signing time may lie from the
+// node's clock when it arrives (the log allows ledger.MaxApprovalSkew
+// between signing and logging).
+const ApprovalSkew = 5 * time.Minute
 
 // ErrApproval means an officer's approval was refused.
 var ErrApproval = errors.New("approval refused")

@@ -118,13 +118,29 @@ func TestAttacks(t *testing.T) {
 			})
 			t.Run("fail/logs an approval signed for another request", func(t *testing.T) {
 				pending, _ := cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: "refill-pending"})
-				sig := cl.approvalSig("tom", other.Digest)
-				err := rlog(ledger.Command{Kind: ledger.CmdApprove, At: time.Now().UTC(), ID: "refill-pending",
-					Approval: &ledger.Approval{Officer: "tom", Verdict: "approve", Signature: sig}})
+				now := time.UnixMilli(time.Now().UnixMilli()).UTC()
+				sig := cl.approvalSig("tom", other.Digest, now)
+				err := rlog(ledger.Command{Kind: ledger.CmdApprove, At: now, ID: "refill-pending",
+					Approval: &ledger.Approval{Officer: "tom", Verdict: "approve", Signature: sig, SignedAt: now}})
 				if err != nil {
 					t.Fatal(err)
 				}
 				unchanged(t, "refill-pending", pending, 0)
+			})
+			t.Run("fail/logs an approval its officer signed an hour before", func(t *testing.T) {
+				// held back: the officer's own signature dates it
+				pending, _ := cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: "refill-pending"})
+				then := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()).UTC()
+				sig := cl.approvalSig("tom", pending.Digest, then)
+				err := rlog(ledger.Command{Kind: ledger.CmdApprove, At: time.Now().UTC(), ID: "refill-pending",
+					Approval: &ledger.Approval{Officer: "tom", Verdict: "approve", Signature: sig, SignedAt: then}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				unchanged(t, "refill-pending", pending, 0)
+				if !strings.Contains(c.LogTail("node1", 400), "more than 10m0s apart") {
+					t.Fatal("node1 did not log why it refused the approval")
+				}
 			})
 			t.Run("fail/logs the release of a reservation another node holds", func(t *testing.T) {
 				err := rlog(ledger.Command{Kind: ledger.CmdRelease, At: time.Now().UTC(), ID: "refill-locked", Reason: "forged",
@@ -140,6 +156,17 @@ func TestAttacks(t *testing.T) {
 		t.Fatalf("refill-pending moved to %s", got.State)
 	}
 
+	t.Run("fail/an officer's approval signed ten minutes ago is refused", func(t *testing.T) {
+		pending, _ := cl.withdrawal.Get(ctx, &transferpb.GetRequest{RequestId: "refill-pending"})
+		_, err := cl.decideSignedAt("node1", "tom", "approve", pending, pending.Digest, time.Now().Add(-10*time.Minute))
+		if err == nil || !strings.Contains(err.Error(), "apart") {
+			t.Fatalf("a stale approval: %v", err)
+		}
+		// the same approval signed now is taken (positive control)
+		if _, err := cl.decideSignedAt("node1", "tom", "approve", pending, pending.Digest, time.Now()); err != nil {
+			t.Fatalf("a fresh approval: %v", err)
+		}
+	})
 	t.Run("fail/three requests at three home nodes over a velocity limit: only what fits is signed", func(t *testing.T) {
 		// 3 × 0.2 BTC against 0.5 BTC an hour: each home node alone sees
 		// room for its request; the signers' own gates must stop the third,

@@ -44,13 +44,13 @@ func (c clients) wait(id string, want ...string) *transferpb.Transfer {
 	return t
 }
 
-// approvalSig signs "coffer/approval/v1" ‖ digest ‖ approve with the
-// officer's key.
-func (c clients) approvalSig(officer string, digest []byte) []byte {
-	return c.sign(officer, policy.VerdictApprove, digest)
+// approvalSig signs an approval of digest at signedAt with the officer's
+// key (policy.ApprovalMessage).
+func (c clients) approvalSig(officer string, digest []byte, signedAt time.Time) []byte {
+	return c.sign(officer, policy.VerdictApprove, digest, signedAt)
 }
 
-func (c clients) sign(officer string, v policy.Verdict, digest []byte) []byte {
+func (c clients) sign(officer string, v policy.Verdict, digest []byte, signedAt time.Time) []byte {
 	cc := c.tr.Officers[officer]
 	keyPEM, err := os.ReadFile(c.tr.Layout.Path(cc.Key))
 	if err != nil {
@@ -60,7 +60,7 @@ func (c clients) sign(officer string, v policy.Verdict, digest []byte) []byte {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	sig, err := policy.SignApproval(rand.Reader, key, policy.Hash(digest), v)
+	sig, err := policy.SignApproval(rand.Reader, key, policy.Hash(digest), v, signedAt)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -74,13 +74,20 @@ func (c clients) decide(officer, verdict string, t *transferpb.Transfer, digest 
 
 // decideAt sends an officer's signed decision to node.
 func (c clients) decideAt(node, officer, verdict string, t *transferpb.Transfer, digest []byte) (*transferpb.Transfer, error) {
+	return c.decideSignedAt(node, officer, verdict, t, digest, time.Now())
+}
+
+// decideSignedAt sends an officer's decision signed at signedAt to node.
+func (c clients) decideSignedAt(node, officer, verdict string, t *transferpb.Transfer, digest []byte, signedAt time.Time) (*transferpb.Transfer, error) {
 	cc := c.tr.Officers[officer]
 	v := policy.VerdictApprove
 	if verdict == "reject" {
 		v = policy.VerdictReject
 	}
-	sig := c.sign(officer, v, digest)
-	return c.as(node, cc).Decide(context.Background(), &transferpb.DecideRequest{RequestId: t.RequestId, Officer: officer, Verdict: verdict, Digest: digest, Signature: sig})
+	signedAt = time.UnixMilli(signedAt.UnixMilli())
+	sig := c.sign(officer, v, digest, signedAt)
+	return c.as(node, cc).Decide(context.Background(), &transferpb.DecideRequest{RequestId: t.RequestId, Officer: officer, Verdict: verdict, Digest: digest,
+		Signature: sig, SignedAtUnixMs: signedAt.UnixMilli()})
 }
 
 func verifyBTC(t *testing.T, tx *transferpb.Transfer, prevouts []*transferpb.UTXO) {
