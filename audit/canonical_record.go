@@ -230,6 +230,10 @@ func (r *canonReader) failure() *SessionFailed {
 	r.lit(`,"reason":`)
 	f.Reason = r.str()
 	f.Culprits = r.optStrs(`,"culprits":`)
+	if r.opt(`,"possibly_signed":`) {
+		r.lit("true") // omitempty: false is absent
+		f.PossiblySigned = true
+	}
 	r.lit("}")
 	return f
 }

@@ -172,4 +172,7 @@ type SessionFailed struct {
 	RequestDigest Digest   `json:"request_digest"`
 	Reason        string   `json:"reason"`
 	Culprits      []string `json:"culprits,omitempty"`
+	// PossiblySigned: this node had sent its share of the last signing
+	// round, so a signature may exist; the request keeps its reservation.
+	PossiblySigned bool `json:"possibly_signed,omitempty"`
 }

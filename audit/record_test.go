@@ -188,10 +188,12 @@ func TestDecodeFastPath(t *testing.T) {
 	noTrace.Decision.Trace = nil
 	failure := failureRec(8)
 	failure.Failure.Culprits = nil
+	exposed := failureRec(9)
+	exposed.Failure.PossiblySigned = true
 	confirmed := keyRec(1, "node1", "node2")
 	confirmed.Key.SessionID, confirmed.Key.Transcript = bytes.Repeat([]byte{7}, 32), digestOf("transcript")
 	confirmed.Key.Confirmations = []KeyConfirmation{{Node: "node1", Signature: bytes.Repeat([]byte{1}, 64)}, {Node: "node2", Signature: bytes.Repeat([]byte{2}, 64)}}
-	recs = append(recs, tricky, policy, noTrace, failure, confirmed)
+	recs = append(recs, tricky, policy, noTrace, failure, confirmed, exposed)
 	for i, rec := range recs {
 		rec.V, rec.Index = 1, uint64(i)*1_000_003
 		t.Run("ok/"+string(rec.Kind), func(t *testing.T) {

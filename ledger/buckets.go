@@ -25,6 +25,12 @@ var (
 	bucketSpends = []byte("spends")
 	// bucketCommands: big-endian uint64 sequence (from 1) → Command (JSON).
 	bucketCommands = []byte("commands")
+	// bucketOpen: home ‖ 0x00 ‖ ID → nil for every transfer not in a final
+	// state. Derived from bucketTransfers (kept in the same transactions,
+	// rebuilt after a restore or when missing), node-local, never in a
+	// snapshot: the home node's scheduler reads its open requests from it,
+	// at a cost that grows with what is open, not with the history.
+	bucketOpen = []byte("transfers_open")
 )
 
 // transferBuckets are the buckets Open creates for the state machine.
@@ -32,7 +38,7 @@ var transferBuckets = [][]byte{bucketTransfers, bucketByTime, bucketReservations
 
 // ledgerTx is the state machine's view of one bbolt transaction.
 type ledgerTx struct {
-	transfers, byTime, reservations, spends, commands *bolt.Bucket
+	transfers, byTime, reservations, spends, commands, open *bolt.Bucket
 	// repl is set when the command comes from the replicated log: the
 	// proposer's authority over the transfer is then checked, and spend
 	// changes are tracked for reservations' limit checks.
@@ -62,7 +68,7 @@ func openLedgerTx(tx *bolt.Tx) (*ledgerTx, error) {
 		name []byte
 	}{
 		{&l.transfers, bucketTransfers}, {&l.byTime, bucketByTime}, {&l.reservations, bucketReservations},
-		{&l.spends, bucketSpends}, {&l.commands, bucketCommands},
+		{&l.spends, bucketSpends}, {&l.commands, bucketCommands}, {&l.open, bucketOpen},
 	} {
 		b, err := bucket(f.name)
 		if err != nil {
@@ -102,7 +108,50 @@ func (l *ledgerTx) putTransfer(t Transfer) error {
 	if err != nil {
 		return fmt.Errorf("encode transfer %s: %w", t.ID, err)
 	}
-	return l.transfers.Put([]byte(t.ID), v)
+	if err := l.transfers.Put([]byte(t.ID), v); err != nil {
+		return err
+	}
+	if t.State.Final() {
+		return l.open.Delete(openKey(t.Home, t.ID))
+	}
+	return l.open.Put(openKey(t.Home, t.ID), nil)
+}
+
+func openKey(home, id string) []byte {
+	k := make([]byte, 0, len(home)+1+len(id))
+	k = append(append(k, home...), 0)
+	return append(k, id...)
+}
+
+// rebuildOpen makes bucketOpen again from the transfers: at Open when the
+// file predates it, and after a snapshot restore.
+func rebuildOpen(tx *bolt.Tx) error {
+	if tx.Bucket(bucketOpen) != nil {
+		if err := tx.DeleteBucket(bucketOpen); err != nil {
+			return fmt.Errorf("rebuild open index: %w", err)
+		}
+	}
+	open, err := tx.CreateBucket(bucketOpen)
+	if err != nil {
+		return fmt.Errorf("rebuild open index: %w", err)
+	}
+	transfers := tx.Bucket(bucketTransfers)
+	if transfers == nil {
+		return nil
+	}
+	return transfers.ForEach(func(k, v []byte) error {
+		var t struct {
+			Home  string        `json:"home"`
+			State TransferState `json:"state"`
+		}
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("rebuild open index: decode transfer %s: %w: %v", k, ErrCorrupt, err)
+		}
+		if t.State.Final() {
+			return nil
+		}
+		return open.Put(openKey(t.Home, string(k)), nil)
+	})
 }
 
 func (l *ledgerTx) appendCommand(cmd Command) (uint64, error) {

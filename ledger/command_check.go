@@ -130,6 +130,8 @@ func (r *Reservation) validate() error {
 		return invalid("resumed session longer than %d bytes", maxSession)
 	case len(r.Superseded) > 0 || r.Silent:
 		return invalid("a command cannot name superseded sessions or silence one: the ledger records them")
+	case r.PossiblySigned:
+		return invalid("only a release says a signature may exist")
 	}
 	seen := make(map[string]bool, len(r.Outpoints))
 	for _, op := range r.Outpoints {

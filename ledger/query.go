@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -69,6 +70,32 @@ func (s *Store) Transfers(f TransferFilter) ([]Transfer, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list transfers: %w", err)
+	}
+	return out, nil
+}
+
+// OpenTransfers returns home's transfers that are not in a final state,
+// by ID. Its cost grows with the open transfers, not with the history.
+func (s *Store) OpenTransfers(home string) ([]Transfer, error) {
+	var out []Transfer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		l, err := openLedgerTx(tx)
+		if err != nil || l.open == nil {
+			return err
+		}
+		prefix := openKey(home, "")
+		c := l.open.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			t, err := l.mustTransfer(string(k[len(prefix):]))
+			if err != nil {
+				return fmt.Errorf("read open transfer %q: %w", k[len(prefix):], err)
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list open transfers: %w", err)
 	}
 	return out, nil
 }

@@ -112,7 +112,7 @@ func (l *ledgerTx) resume(cmd Command, t Transfer, r Reservation) (Transfer, boo
 		return Transfer{}, false, fmt.Errorf("%w: session %x was superseded", ErrConflict, r.Session)
 	}
 	next := Reservation{Session: r.Session, At: r.At, Outpoints: old.Outpoints, NonceKey: old.NonceKey, Spend: old.Spend,
-		Holders: []string{cmd.Node}, BasedOn: r.BasedOn,
+		Holders: []string{cmd.Node}, BasedOn: r.BasedOn, PossiblySigned: old.PossiblySigned,
 		Superseded: append(slices.Clone(old.Superseded), Superseded{Session: old.Session, Holders: old.Holders, Failed: old.Silent})}
 	t.Reservation, t.Attempts, t.UpdatedAt = &next, t.Attempts+1, cmd.At
 	return t, true, nil
@@ -127,7 +127,11 @@ func (l *ledgerTx) superseded(r *Reservation, session []byte) int {
 // the session's reservation may release its own hold. While another holder
 // keeps it, the reservation stands and its spend counts; when the last
 // hold goes, its outpoints or nonce become free, its spend stops counting,
-// and the transfer is failed (retryable) with the reason.
+// and the transfer is failed (retryable) with the reason — unless a
+// signature may exist: a holder sent its last-round share (possibly
+// signed), or a session taken over may have signed. Then nothing is
+// freed and the reservation waits, silent, for a resumption over the same
+// bytes.
 func (l *ledgerTx) release(cmd Command) (Transfer, bool, error) {
 	t, err := l.mustTransfer(cmd.ID)
 	if err != nil {
@@ -139,24 +143,26 @@ func (l *ledgerTx) release(cmd Command) (Transfer, bool, error) {
 	if t.Reservation.Silent {
 		return Transfer{}, false, fmt.Errorf("%w: no session holds the reservation any more; only a resumption moves it on", ErrConflict)
 	}
+	held := *t.Reservation
+	held.PossiblySigned = held.PossiblySigned || cmd.Reservation.PossiblySigned
 	if hs := t.Reservation.Holders; len(hs) > 0 {
 		if !slices.Contains(hs, cmd.Node) {
 			return Transfer{}, false, fmt.Errorf("%w: %s holds no part of the reservation", ErrConflict, cmd.Node)
 		}
-		held := *t.Reservation
 		held.Holders = slices.DeleteFunc(slices.Clone(hs), func(n string) bool { return n == cmd.Node })
-		switch {
-		case len(held.Holders) > 0:
+		if len(held.Holders) > 0 {
 			t.Reservation, t.UpdatedAt = &held, cmd.At
 			return t, true, nil
-		case len(held.Superseded) > 0:
-			// A resumed session failed, but a session it took over may
-			// have signed: nothing is freed, the spend keeps counting,
-			// and the home node resumes again.
-			held.Holders, held.Silent = nil, true
-			t.Reservation, t.Reason, t.UpdatedAt = &held, cmd.Reason, cmd.At
-			return t, true, nil
 		}
+	}
+	if len(held.Superseded) > 0 || held.PossiblySigned {
+		// A signature may exist (withheld by whoever gathered the last
+		// round, or made by a session taken over): nothing is freed, the
+		// spend keeps counting, and the home node resumes over the same
+		// transaction bytes.
+		held.Holders, held.Silent = nil, true
+		t.Reservation, t.Reason, t.UpdatedAt = &held, cmd.Reason, cmd.At
+		return t, true, nil
 	}
 	for _, k := range holdKeys(t.Reservation) {
 		if holder := l.reservations.Get(k); string(holder) != t.ID {

@@ -211,6 +211,9 @@ func restoreTx(tx *bolt.Tx, r io.Reader) (uint64, error) {
 			return 0, err
 		}
 	}
+	if err := rebuildOpen(tx); err != nil {
+		return 0, err
+	}
 	return index, setApplied(tx, index)
 }
 

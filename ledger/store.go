@@ -63,6 +63,9 @@ func Open(path string, opts Options, logger *slog.Logger) (*Store, error) {
 					return err
 				}
 			}
+			if tx.Bucket(bucketOpen) == nil { // a file from before the index
+				return rebuildOpen(tx)
+			}
 			return nil
 		})
 		if err != nil {

@@ -119,6 +119,14 @@ type Reservation struct {
 	// the reservation stands (a superseded session may have signed) until
 	// a resumption takes it over.
 	Silent bool `json:"silent,omitempty"`
+	// PossiblySigned, in a release command, says the releasing holder had
+	// sent its share of the last signing round: whoever gathered the
+	// shares may hold a signature, withheld. On the reservation it says a
+	// holder of this or an earlier session said so. Such a reservation is
+	// never freed: its spend counts in every window and its inputs or
+	// nonce stay pinned for good; only the same transaction bytes are ever
+	// signed for it again.
+	PossiblySigned bool `json:"possibly_signed,omitempty"`
 }
 
 // Superseded is a session taken over by a resumption.

@@ -323,7 +323,7 @@ func TestPeerAbortIsBoundedAndBlamesItsSender(t *testing.T) {
 	if _, err := n.gate.EvaluateAndReserve(ctx, pv, b, "r-abort", sid, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	e := &entry{spec: spec, state: prepared, discard: func() {}, onFailure: n.transferFailed(n.releaser("r-abort", sid), b.Digest, sid, spec.Parties)}
+	e := &entry{spec: spec, state: prepared, discard: func() {}, onFailure: n.transferFailed("r-abort", b.Digest, sid, spec.Parties, func() bool { return false })}
 	n.mu.Lock()
 	n.sessions[string(sid)] = e
 	n.mu.Unlock()
@@ -349,6 +349,56 @@ func TestPeerAbortIsBoundedAndBlamesItsSender(t *testing.T) {
 	leaf := string(es[0].Leaf)
 	if !strings.Contains(leaf, `"culprits":["node2"]`) || strings.Contains(leaf, `"culprits":["node1"`) {
 		t.Fatalf("fail/the record blames someone else than the aborting node: %.300s", leaf)
+	}
+}
+
+// TestFailureAfterTheLastRoundKeepsTheReservation: a participant whose
+// session fails after it sent its share of the last signing round (the
+// coordinator may hold the signature and withhold its own share) frees
+// nothing: the request stays signing, possibly signed, its spend and
+// input held, and the session_failed record says so.
+func TestFailureAfterTheLastRoundKeepsTheReservation(t *testing.T) {
+	n, _, _, hotPub := gateNode(t)
+	ctx := context.Background()
+	utxo := &transferpb.UTXO{Txid: strings.Repeat("cd", 32), Vout: 0, Amount: 500_000,
+		PkScript: append([]byte{0x00, 0x14}, btcutil.Hash160(hotPub)...)}
+	in := &transferpb.Intent{RequestId: "r-withheld", SourceWallet: "btc-hot", Destination: "btc-cold", Asset: "BTC", Amount: "100000",
+		Btc: &transferpb.BTC{Utxos: []*transferpb.UTXO{utxo}, FeeRate: 2000, MaxFee: 100000}}
+	if _, err := n.flow.Submit(ctx, in, "svc", "withdrawal", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	sid := []byte("session-withheld-32-bytes-long..")
+	pv, err := n.activePolicy(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := n.store.Transfer("r-withheld")
+	b, err := n.gate.Rebuild(pv, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.gate.EvaluateAndReserve(ctx, pv, b, "r-withheld", sid, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	size := n.audit.Size()
+	n.transferFailed("r-withheld", b.Digest, sid, []string{"node1", "node2"}, func() bool { return true })(ctx,
+		&ctss.SessionError{Reason: "deadline passed while waiting for peers", Culprits: []string{"node2"}, Err: ctss.ErrAborted})
+	got, _ := n.store.Transfer("r-withheld")
+	if got.State != ledger.StateSigning || got.Reservation == nil || !got.Reservation.PossiblySigned {
+		t.Fatalf("the reservation was released: %s %+v", got.State, got.Reservation)
+	}
+	if h, _ := n.store.Holders([]string{utxo.Txid + ":0"}, ""); h[utxo.Txid+":0"] != "r-withheld" {
+		t.Fatalf("the input was freed: %v", h)
+	}
+	if sp, _ := n.store.Spends(time.Time{}); len(sp) != 1 {
+		t.Fatalf("the spend stopped counting: %v", sp)
+	}
+	if v := n.flow.View(got); !v.PossiblySigned {
+		t.Fatal("the client API does not show it as possibly signed")
+	}
+	es, err := n.audit.Entries(ctx, size, size+1)
+	if err != nil || len(es) != 1 || !strings.Contains(string(es[0].Leaf), `"possibly_signed":true`) {
+		t.Fatalf("the session_failed record does not say possibly signed: %v %v", err, es)
 	}
 }
 

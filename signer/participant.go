@@ -50,6 +50,13 @@ func (e *entry) nodes() []string {
 	return e.subs[0].Nodes()
 }
 
+// exposed reports whether any sub-session sent this node's last-round
+// share: one exposed input is enough, since sessions over the same
+// transaction bytes can be combined.
+func (e *entry) exposed() bool {
+	return slices.ContainsFunc(e.subs, (*ctss.Session).Exposed)
+}
+
 func (e *entry) abort(err error) {
 	for _, s := range e.subs {
 		s.Abort(err)

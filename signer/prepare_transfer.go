@@ -104,7 +104,7 @@ func (n *Node) prepareTransfer(ctx context.Context, sid []byte, spec *peerpb.Ses
 		}
 		e.subs = append(e.subs, s)
 	}
-	e.onFailure = n.transferFailed(release, b.Digest, sid, spec.Parties)
+	e.onFailure = n.transferFailed(t.ID, b.Digest, sid, spec.Parties, e.exposed)
 	e.onSuccess = func(ctx context.Context, rs []*ctss.Result) (*peerpb.RunResponse, error) {
 		sigs := make([]gate.Sig, len(rs))
 		resp := &peerpb.RunResponse{PublicKey: b.SrcPub}
@@ -145,21 +145,31 @@ const maxLogWait = 5 * time.Second
 // releaser proposes the release of this node's hold on a transfer's
 // reservation for session sid, with a bounded, sanitized reason.
 func (n *Node) releaser(id string, sid []byte) func(context.Context, error) {
-	return func(ctx context.Context, reason error) {
-		_, err := n.propose(context.WithoutCancel(ctx), ledger.Command{Kind: ledger.CmdRelease, At: n.now().UTC(), ID: id,
-			Reason: safeText(reason.Error(), maxRecordText), Reservation: &ledger.Reservation{Session: sid}})
-		if err != nil {
-			n.log.Error("release reservation", "request", id, "err", err)
-		}
+	return func(ctx context.Context, reason error) { n.release(ctx, id, sid, reason, false) }
+}
+
+// release gives up this node's hold on a session's reservation. With
+// possiblySigned (this node sent its last-round share) the ledger frees
+// nothing: a signature may exist, withheld by whoever gathered the shares.
+func (n *Node) release(ctx context.Context, id string, sid []byte, reason error, possiblySigned bool) {
+	_, err := n.propose(context.WithoutCancel(ctx), ledger.Command{Kind: ledger.CmdRelease, At: n.now().UTC(), ID: id,
+		Reason: safeText(reason.Error(), maxRecordText), Reservation: &ledger.Reservation{Session: sid, PossiblySigned: possiblySigned}})
+	if err != nil {
+		n.log.Error("release reservation", "request", id, "err", err)
 	}
 }
 
 // transferFailed is what a participant does when its transfer session
 // failed: release its hold and record the failure, naming only culprits
 // that are parties of the session, with a bounded reason.
-func (n *Node) transferFailed(release func(context.Context, error), digest [32]byte, sid []byte, parties []string) func(context.Context, error) {
+func (n *Node) transferFailed(id string, digest [32]byte, sid []byte, parties []string, exposed func() bool) func(context.Context, error) {
 	return func(ctx context.Context, err error) {
-		release(ctx, err)
+		possibly := exposed()
+		n.release(ctx, id, sid, err, possibly)
+		if possibly {
+			n.log.Warn("session failed after this node sent its last-round share: the request counts as possibly signed and keeps its reservation",
+				"request", id, "session", short(sid))
+		}
 		var se *ctss.SessionError
 		var culprits []string
 		if errors.As(err, &se) {
@@ -171,6 +181,6 @@ func (n *Node) transferFailed(release func(context.Context, error), digest [32]b
 		}
 		n.logAuditDurably(ctx, audit.Record{Kind: audit.KindSessionFailed, Time: n.now().UTC(),
 			Failure: &audit.SessionFailed{SessionID: audit.Digest(gate.SessionDigest(sid)), RequestDigest: audit.Digest(digest),
-				Reason: safeText(err.Error(), maxRecordText), Culprits: culprits}})
+				Reason: safeText(err.Error(), maxRecordText), Culprits: culprits, PossiblySigned: possibly}})
 	}
 }

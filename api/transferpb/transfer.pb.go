@@ -847,8 +847,13 @@ type Transfer struct {
 	Trace           []string               `protobuf:"bytes,16,rep,name=trace,proto3" json:"trace,omitempty"`
 	Initiator       string                 `protobuf:"bytes,17,opt,name=initiator,proto3" json:"initiator,omitempty"`
 	Attempts        int32                  `protobuf:"varint,18,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// signing, and a signer sent its last-round share in a session that then
+	// failed: a signature may exist (withheld); the request keeps its inputs
+	// or nonce and its spend for good, and only its same transaction bytes
+	// are ever signed again
+	PossiblySigned bool `protobuf:"varint,19,opt,name=possibly_signed,json=possiblySigned,proto3" json:"possibly_signed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Transfer) Reset() {
@@ -1007,6 +1012,13 @@ func (x *Transfer) GetAttempts() int32 {
 	return 0
 }
 
+func (x *Transfer) GetPossiblySigned() bool {
+	if x != nil {
+		return x.PossiblySigned
+	}
+	return false
+}
+
 var File_transfer_proto protoreflect.FileDescriptor
 
 const file_transfer_proto_rawDesc = "" +
@@ -1077,7 +1089,7 @@ const file_transfer_proto_rawDesc = "" +
 	"\fApprovalView\x12\x18\n" +
 	"\aofficer\x18\x01 \x01(\tR\aofficer\x12\x18\n" +
 	"\averdict\x18\x02 \x01(\tR\averdict\x12\x17\n" +
-	"\aat_unix\x18\x03 \x01(\x03R\x06atUnix\"\xcb\x04\n" +
+	"\aat_unix\x18\x03 \x01(\x03R\x06atUnix\"\xf4\x04\n" +
 	"\bTransfer\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -1099,7 +1111,8 @@ const file_transfer_proto_rawDesc = "" +
 	"\x0fexpires_at_unix\x18\x0f \x01(\x03R\rexpiresAtUnix\x12\x14\n" +
 	"\x05trace\x18\x10 \x03(\tR\x05trace\x12\x1c\n" +
 	"\tinitiator\x18\x11 \x01(\tR\tinitiator\x12\x1a\n" +
-	"\battempts\x18\x12 \x01(\x05R\battempts2\xb1\x02\n" +
+	"\battempts\x18\x12 \x01(\x05R\battempts\x12'\n" +
+	"\x0fpossibly_signed\x18\x13 \x01(\bR\x0epossiblySigned2\xb1\x02\n" +
 	"\tTransfers\x12I\n" +
 	"\x06Submit\x12!.coffer.transfer.v1.SubmitRequest\x1a\x1c.coffer.transfer.v1.Transfer\x12C\n" +
 	"\x03Get\x12\x1e.coffer.transfer.v1.GetRequest\x1a\x1c.coffer.transfer.v1.Transfer\x12I\n" +

@@ -76,7 +76,7 @@ func printTransferTable(w io.Writer, ts []*transferpb.Transfer, now time.Time) {
 			amount, asset = s.Amount, s.Asset
 		}
 		missing := strings.Join(t.Missing, "; ")
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.RequestId, t.State, route, amount, asset,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.RequestId, stateText(t), route, amount, asset,
 			orDash(t.Rule), orDash(missing), age(t.SubmittedAtUnix, now))
 	}
 	_ = tw.Flush()

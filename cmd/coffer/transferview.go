@@ -15,7 +15,7 @@ import (
 // comes from the node's Summary, which the node decoded from the
 // transaction bytes it built (not from the submitted intent).
 func printTransfer(w io.Writer, t *transferpb.Transfer, now time.Time) {
-	fmt.Fprintf(w, "transfer %s  %s\n", t.RequestId, t.State)
+	fmt.Fprintf(w, "transfer %s  %s\n", t.RequestId, stateText(t))
 	row := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "  %-11s %s\n", label, fmt.Sprintf(format, args...))
 	}
@@ -167,4 +167,13 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// stateText is a transfer's state as people read it: a signing request
+// that may hold a withheld signature says so.
+func stateText(t *transferpb.Transfer) string {
+	if t.PossiblySigned {
+		return t.State + " (possibly signed: a signer's last-round share went out; inputs and spend stay held)"
+	}
+	return t.State
 }

@@ -44,6 +44,8 @@ type memNet struct {
 	drop     map[string]bool     // nodes that are "down"
 	// mutate, when set, rewrites what a node sends (a hostile peer)
 	mutate func(from, to string, env Envelope) Envelope
+	// withhold, when set and true, swallows what a node sends
+	withhold func(from, to string, env Envelope) bool
 }
 
 func newMemNet() *memNet { return &memNet{sessions: map[string]*Session{}, drop: map[string]bool{}} }
@@ -69,6 +71,9 @@ func (t memTransport) Send(ctx context.Context, node string, env Envelope) error
 	}
 	if !ok {
 		return fmt.Errorf("no session on %s", node)
+	}
+	if t.net.withhold != nil && t.net.withhold(t.from, node, env) {
+		return nil
 	}
 	if t.net.mutate != nil {
 		env = t.net.mutate(t.from, node, env)

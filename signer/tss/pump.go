@@ -26,6 +26,10 @@ func (s *Session) pump(ctx context.Context, tr Transport, progress func(Progress
 			continue
 		}
 		from := routing.From
+		if s.finalType != "" && msg.Type() == s.finalType {
+			// marked before it leaves: once sent it cannot be taken back
+			s.exposed.Store(true)
+		}
 		if routing.IsBroadcast {
 			s.transcript.add(from.Key, msg.Type(), wire)
 		}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bnb-chain/tss-lib/v3/common"
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
@@ -118,7 +119,19 @@ type Session struct {
 
 	transcript transcript // every broadcast's hash
 	confirm    *confirmer // keygen's confirmation round, when set
+
+	// finalType is the message type that carries this node's share of the
+	// signature (signing's last round); exposed is set once one of them
+	// was handed to the transport.
+	finalType string
+	exposed   atomic.Bool
 }
+
+// Exposed reports whether this node sent its share of the last signing
+// round: from then on whoever gathers the shares may hold a signature,
+// even if the session fails here. A session that is not a signing one is
+// never exposed.
+func (s *Session) Exposed() bool { return s.exposed.Load() }
 
 // ID is the session ID.
 func (s *Session) ID() []byte { return s.id }

@@ -222,6 +222,7 @@ func TestKeyLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("faults", func(t *testing.T) { testFaults(t, k) })
+	t.Run("withheld", func(t *testing.T) { testWithheld(t, k) })
 	t.Run("fail/a party on another session nonce", func(t *testing.T) { testNonceMismatch(t, k) })
 	t.Run("fail/variable-time arithmetic", func(t *testing.T) { testVariableTimeRefused(t, k) })
 }

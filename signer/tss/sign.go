@@ -12,10 +12,15 @@ import (
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/signing"
 	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
+	"google.golang.org/protobuf/proto"
 )
 
 // SignRounds is the number of signing rounds reported in progress.
 const SignRounds = 9
+
+// signFinalType is the last signing round's message: it carries the
+// party's share s_i of the signature.
+var signFinalType = string(proto.MessageName(&signing.SignRound9Message{}))
 
 // SignConfig describes this node's part in a signing session.
 type SignConfig struct {
@@ -75,6 +80,7 @@ func NewSign(cfg SignConfig) (*Session, error) {
 	}
 	s := newSession(cfg.SessionID, cfg.Self, SignRounds, cfg.Log)
 	s.addCommittee(ps)
+	s.finalType = signFinalType
 	key := keyHex(me.Key)
 	s.expect(key)
 	var pub *ecdsa.PublicKey

@@ -138,7 +138,8 @@ func (w *Workflow) Schedule(ctx context.Context) {
 			w.wakeOne(ctx, id)
 			continue
 		}
-		open, err := w.store.Transfers(ledger.TransferFilter{Home: w.self})
+		// the open requests only: a pass costs what is open, not the history
+		open, err := w.store.OpenTransfers(w.self)
 		if err != nil {
 			continue
 		}

@@ -10,7 +10,8 @@ import (
 func (w *Workflow) View(t ledger.Transfer) *transferpb.Transfer {
 	v := &transferpb.Transfer{RequestId: t.ID, State: string(t.State), Digest: t.Digest, Home: t.Home, Rule: t.Rule,
 		Reason: t.Reason, PolicyHash: t.PolicyHash, SubmittedAtUnix: t.SubmittedAt.Unix(), ExpiresAtUnix: t.ExpiresAt.Unix(),
-		Initiator: t.Initiator, Attempts: int32(t.Attempts)}
+		Initiator: t.Initiator, Attempts: int32(t.Attempts),
+		PossiblySigned: t.State == ledger.StateSigning && t.Reservation != nil && t.Reservation.PossiblySigned}
 	if !t.NotBefore.IsZero() {
 		v.NotBeforeUnix = t.NotBefore.Unix()
 	}
