@@ -38,7 +38,7 @@ var transferBuckets = [][]byte{bucketTransfers, bucketByTime, bucketReservations
 
 // ledgerTx is the state machine's view of one bbolt transaction.
 type ledgerTx struct {
-	transfers, byTime, reservations, spends, commands, open *bolt.Bucket
+	transfers, byTime, reservations, spends, commands, open, inputs *bolt.Bucket
 	// repl is set when the command comes from the replicated log: the
 	// proposer's authority over the transfer is then checked, and spend
 	// changes are tracked for reservations' limit checks.
@@ -68,7 +68,7 @@ func openLedgerTx(tx *bolt.Tx) (*ledgerTx, error) {
 		name []byte
 	}{
 		{&l.transfers, bucketTransfers}, {&l.byTime, bucketByTime}, {&l.reservations, bucketReservations},
-		{&l.spends, bucketSpends}, {&l.commands, bucketCommands}, {&l.open, bucketOpen},
+		{&l.spends, bucketSpends}, {&l.commands, bucketCommands}, {&l.open, bucketOpen}, {&l.inputs, bucketInputs},
 	} {
 		b, err := bucket(f.name)
 		if err != nil {

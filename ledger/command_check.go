@@ -133,6 +133,9 @@ func (r *Reservation) validate() error {
 	case r.PossiblySigned:
 		return invalid("only a release says a signature may exist")
 	}
+	if err := r.checkInputs(); err != nil {
+		return err
+	}
 	seen := make(map[string]bool, len(r.Outpoints))
 	for _, op := range r.Outpoints {
 		txid, vout, ok := strings.Cut(op, ":")
@@ -170,7 +173,7 @@ func sameHolds(a, b *Reservation) bool {
 // samePins reports whether two reservations pin the same outpoints and
 // nonce, whatever their sessions.
 func samePins(a, b *Reservation) bool {
-	return a.NonceKey == b.NonceKey && slices.Equal(a.Outpoints, b.Outpoints)
+	return a.NonceKey == b.NonceKey && slices.Equal(a.Outpoints, b.Outpoints) && sameInputs(a, b)
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -22,7 +22,7 @@ var ErrRefused = errors.New("ledger: command refused")
 // exactly these; node-local buckets (sealed key shares, the pre-parameter
 // pool, bookkeeping, the audit log) are never in one.
 var replicatedBuckets = [][]byte{bucketTransfers, bucketByTime, bucketReservations, bucketSpends, bucketCommands,
-	bucketPolicies, bucketSpendChanges, bucketOrigins, bucketKeyShares}
+	bucketPolicies, bucketSpendChanges, bucketOrigins, bucketKeyShares, bucketInputs}
 
 // SetApprovalVerifier sets the verifier of officer approvals applied from
 // the replicated log. Set it before the log is applied; without one, every

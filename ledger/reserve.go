@@ -34,6 +34,9 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 		if err := l.limitsUnchanged(t.ID, r.BasedOn); err != nil {
 			return Transfer{}, false, err
 		}
+		if err := l.pinInputs(t.ID, r.Inputs); err != nil {
+			return Transfer{}, false, err
+		}
 		held := *t.Reservation
 		held.Holders = insertSorted(held.Holders, cmd.Node)
 		t.Reservation, t.UpdatedAt = &held, cmd.At
@@ -70,6 +73,9 @@ func (l *ledgerTx) reserve(cmd Command) (Transfer, bool, error) {
 			how = "consumed"
 		}
 		return Transfer{}, false, fmt.Errorf("%w: %s is %s by transfer %s", ErrConflict, k[2:], how, holder)
+	}
+	if err := l.pinInputs(t.ID, r.Inputs); err != nil {
+		return Transfer{}, false, err
 	}
 	for _, k := range holdKeys(&r) {
 		if err := l.reservations.Put(k, []byte(t.ID)); err != nil {
@@ -111,7 +117,7 @@ func (l *ledgerTx) resume(cmd Command, t Transfer, r Reservation) (Transfer, boo
 	case l.superseded(old, r.Session) >= 0:
 		return Transfer{}, false, fmt.Errorf("%w: session %x was superseded", ErrConflict, r.Session)
 	}
-	next := Reservation{Session: r.Session, At: r.At, Outpoints: old.Outpoints, NonceKey: old.NonceKey, Spend: old.Spend,
+	next := Reservation{Session: r.Session, At: r.At, Outpoints: old.Outpoints, Inputs: old.Inputs, NonceKey: old.NonceKey, Spend: old.Spend,
 		Holders: []string{cmd.Node}, BasedOn: r.BasedOn, PossiblySigned: old.PossiblySigned,
 		Superseded: append(slices.Clone(old.Superseded), Superseded{Session: old.Session, Holders: old.Holders, Failed: old.Silent})}
 	t.Reservation, t.Attempts, t.UpdatedAt = &next, t.Attempts+1, cmd.At

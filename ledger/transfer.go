@@ -94,8 +94,11 @@ type Reservation struct {
 	Session   []byte    `json:"session"`
 	At        time.Time `json:"at"`
 	Outpoints []string  `json:"outpoints,omitempty"` // "txid:vout" (btc)
-	NonceKey  string    `json:"nonce_key,omitempty"` // "chain/address#nonce" (eth) or ""
-	Spend     Spend     `json:"spend"`
+	// Inputs are the amount and script the intent states for each
+	// outpoint, in the same order (btc); the ledger pins them (inputs.go).
+	Inputs   []Input `json:"inputs,omitempty"`
+	NonceKey string  `json:"nonce_key,omitempty"` // "chain/address#nonce" (eth) or ""
+	Spend    Spend   `json:"spend"`
 	// Holders are the nodes that reserved it for the session, sorted. It
 	// stays reserved (and its spend counts) while any holder keeps it; a
 	// node releases only its own hold. Empty in records written before

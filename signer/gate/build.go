@@ -14,6 +14,7 @@ import (
 
 	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/chain/btc"
+	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/policy"
 )
 
@@ -42,6 +43,7 @@ type Built struct {
 	Sighashes  [][32]byte
 	Summary    *transferpb.Summary
 	Outpoints  []string
+	Inputs     []ledger.Input // btc: the amount and script stated for each outpoint
 	NonceKey   string
 	Req        policy.Request
 	Digest     [32]byte

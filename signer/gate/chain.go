@@ -11,6 +11,7 @@ import (
 	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/chain/btc"
 	"github.com/cofferhq/coffer/chain/eth"
+	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/policy"
 )
 
@@ -33,6 +34,14 @@ func (b *Built) buildBTC(asset policy.Asset, amount policy.Amount) error {
 		return IntentErr("built transaction does not match the intent: %v", err)
 	}
 	b.Unsigned, b.Sighashes, b.Outpoints = u.Raw(), u.Sighashes(), s.Inputs
+	// what the intent states of each input, pinned by the ledger for good
+	// (ledger/inputs.go): a signature commits to the amount stated
+	for i, p := range u.Prevouts() {
+		if i >= len(s.Inputs) || p.OutPoint() != s.Inputs[i] {
+			return IntentErr("built transaction's inputs are not its prevouts")
+		}
+		b.Inputs = append(b.Inputs, ledger.Input{Outpoint: p.OutPoint(), Amount: p.Amount, Script: p.PkScript})
+	}
 	b.Summary = &transferpb.Summary{Chain: "btc", Network: s.Network, SourceAddress: s.Source, Destination: s.Destination,
 		Asset: asset.ID, Amount: strconv.FormatInt(s.Amount, 10), Fee: strconv.FormatInt(s.Fee, 10), Inputs: s.Inputs}
 	b.To = s.Destination

@@ -78,7 +78,7 @@ func (g *Gate) EvaluateAndReserve(ctx context.Context, pv *PolicyView, b *Built,
 		}
 		spend := ledger.Spend{At: now, Source: b.Src.ID, To: b.To, Rule: d.Rule, Asset: b.Req.Asset, Amount: b.Req.Amount.Big().String()}
 		_, err = g.propose(ctx, ledger.Command{Kind: ledger.CmdReserve, At: now, ID: t.ID,
-			Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.Outpoints, NonceKey: b.NonceKey, Spend: spend, BasedOn: basedOn,
+			Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.Outpoints, Inputs: b.Inputs, NonceKey: b.NonceKey, Spend: spend, BasedOn: basedOn,
 				Resumes: resumes}})
 		if err == nil {
 			return d, nil
