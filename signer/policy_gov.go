@@ -10,6 +10,7 @@ import (
 	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/policy"
+	"github.com/cofferhq/coffer/signer/gate"
 )
 
 // submitPolicy proposes a new policy version to the replicated log. Every
@@ -96,6 +97,14 @@ func (n *Node) submitToHistory(doc []byte, sigs [][]byte, at time.Time) (policy.
 	}
 	if head := n.history.Head(); head.Policy.Hash() == p.Hash() {
 		return head, false, nil
+	}
+	// every own wallet's addresses come from its key
+	pview, err := gate.NewPolicyView(p)
+	if err != nil {
+		return policy.Version{}, false, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
+	}
+	if err := n.gate.CheckWallets(pview); err != nil {
+		return policy.Version{}, false, fmt.Errorf("%w: %v", ErrPolicyRefused, err)
 	}
 	v, err := n.history.Submit(p, ps, at)
 	if err != nil {

@@ -106,6 +106,12 @@ func (g *Gate) Build(pv *PolicyView, in *transferpb.Intent, initiator, role stri
 	} else if w, ok := pv.ByAddr[addrKey(string(src.Chain), in.Destination)]; ok {
 		b.Dst = &w
 	}
+	if b.Dst != nil {
+		// an own wallet is a destination only where its key is
+		if _, err := g.WalletKey(*b.Dst); err != nil {
+			return nil, IntentErr("destination %v", err)
+		}
+	}
 	switch src.Chain {
 	case "btc":
 		if in.Btc == nil || in.Eth != nil {

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,9 +89,11 @@ func parseKeyRef(s string) (string, []uint32, error) {
 	return parts[0], path, nil
 }
 
-// walletKey derives the wallet's signing key from this node's key record
-// and checks that the policy's address is that key's address: a wallet
-// whose address does not come from its key cannot be spent from.
+// WalletKey derives the wallet's signing key from this node's key record
+// and checks that every address the policy lists for the wallet is that
+// key's address: a wallet whose address does not come from its key can
+// be neither spent from nor swept to (funds sent there would be out of
+// the cluster's control).
 func (g *Gate) WalletKey(w WalletInfo) (pub []byte, err error) {
 	rec, err := g.store.Key(w.Key)
 	if err != nil {
@@ -120,8 +123,27 @@ func (g *Gate) WalletKey(w WalletInfo) (pub []byte, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("wallet %s: %w", w.ID, err)
 	}
-	if addrKey(string(w.Chain), addr) != addrKey(string(w.Chain), w.Address()) {
-		return nil, fmt.Errorf("wallet %s: the policy's address %s is not key %s's address %s", w.ID, w.Address(), w.KeyID, addr)
+	for _, a := range w.Addresses {
+		if addrKey(string(w.Chain), addr) != addrKey(string(w.Chain), a) {
+			return nil, fmt.Errorf("wallet %s: the policy's address %s is not key %s's address %s", w.ID, a, w.KeyID, addr)
+		}
 	}
 	return pub, nil
+}
+
+// CheckWallets checks every own wallet of the view with WalletKey: a
+// policy that lists an address its key does not derive is refused before
+// it is activated.
+func (g *Gate) CheckWallets(v *PolicyView) error {
+	ids := make([]string, 0, len(v.Wallets))
+	for id := range v.Wallets {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if _, err := g.WalletKey(v.Wallets[id]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
