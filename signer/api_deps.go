@@ -27,7 +27,7 @@ func (n *Node) apiDeps() api.Deps {
 			}
 			return n.rep
 		},
-		Audit: n.audit, Verifiers: n.auditVerifiers, Classify: classify,
+		Audit: n.audit, Verifiers: n.auditVerifiers, Classify: classify, Revoked: n.revoked,
 	}
 }
 

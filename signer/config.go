@@ -16,6 +16,7 @@ import (
 
 	"github.com/cofferhq/coffer/hsm/pkcs11"
 	"github.com/cofferhq/coffer/hsm/vault"
+	"github.com/cofferhq/coffer/signer/connlimit"
 )
 
 // Config is one node's configuration (configs/node.example.yaml documents
@@ -29,10 +30,19 @@ type Config struct {
 		Peer string `yaml:"peer"`
 		API  string `yaml:"api"`
 		Raft string `yaml:"raft"`
+		// Limits bound each source IP address on every listener:
+		// concurrent connections and new connections (handshakes) per
+		// second; zero fields take connlimit's defaults.
+		Limits connlimit.Config `yaml:"limits,omitempty"`
 	} `yaml:"listen"`
 	TLS struct {
-		CA   string `yaml:"ca"`
+		CA string `yaml:"ca"`
+		// Cert is the node's identity certificate: its key is the HSM
+		// identity key, which endorses the node's software TLS keys.
 		Cert string `yaml:"cert"`
+		// Revoked lists certificates the CA issued that this node refuses
+		// on every call (clients) and connection (peers); reloaded on SIGHUP.
+		Revoked RevokedConfig `yaml:"revoked,omitempty"`
 	} `yaml:"tls"`
 	HSM   HSMConfig `yaml:"hsm"`
 	Store struct {
@@ -225,6 +235,7 @@ func DecodeConfig(r io.Reader) (*Config, error) {
 
 func (c *Config) defaults() {
 	c.HSM.defaults()
+	c.Listen.Limits = c.Listen.Limits.WithDefaults()
 	if c.Sessions.Timeout == 0 {
 		c.Sessions.Timeout = Duration(2 * time.Minute)
 	}
@@ -274,8 +285,14 @@ func (c *Config) Validate() error {
 			bad("%s: %v", name, err)
 		}
 	}
+	if err := c.Listen.Limits.Validate(); err != nil {
+		bad("listen.limits: %w", err)
+	}
 	if c.TLS.CA == "" || c.TLS.Cert == "" {
 		bad("tls.ca and tls.cert: required")
+	}
+	if _, err := c.Revocations(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Store.Path == "" {
 		bad("store.path: required")

@@ -34,6 +34,13 @@ func TestConfigValidation(t *testing.T) {
 		{"fail/unknown top-level field", "cluster: prod-eu", "cluster: prod-eu\nsessions2: 1", []string{"sessions2"}},
 		{"fail/unknown log level", "level: info", "level: loud", []string{"log.level"}},
 		{"fail/bad pool size", "pool_size: 2", "pool_size: -1", []string{"preparams.pool_size"}},
+		{"ok/limits", "  # limits:\n", "  limits: {max_conns_per_source: 8, handshakes_per_second: 0.5, handshake_burst: 4}\n", nil},
+		{"fail/bad limits", "  # limits:\n", "  limits: {max_conns_per_source: -1, handshakes_per_second: -5, handshake_burst: 100001}\n",
+			[]string{"listen.limits: max_conns_per_source", "handshakes_per_second", "handshake_burst"}},
+		{"fail/unknown limit", "  # limits:\n", "  limits: {conns: 3}\n", []string{"conns"}},
+		{"ok/revoked", "  # revoked:\n", "  revoked: {serials: [\"5D:72:ca\"], spki_sha256: [\"" + strings.Repeat("ab", 32) + "\"]}\n", nil},
+		{"fail/bad revoked", "  # revoked:\n", "  revoked: {serials: [\"xyz\", \"\"], spki_sha256: [\"abcd\"]}\n",
+			[]string{"tls.revoked", "serials[0]", "serials[1]", "spki_sha256[0]"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

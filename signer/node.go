@@ -37,14 +37,17 @@ type Deps struct {
 
 // Node is one Coffer signer.
 type Node struct {
-	cfg     *Config
-	log     *slog.Logger
-	ks      hsm.Keystore
-	store   *ledger.Store
-	creds   peer.Credentials
-	members peer.Membership
-	client  *peer.Client
-	now     func() time.Time
+	cfg       *Config
+	log       *slog.Logger
+	ks        hsm.Keystore
+	store     *ledger.Store
+	creds     peer.Credentials // peer transport: its TLS key, the CA, revocations
+	raftCreds peer.Credentials // the raft listener's
+	keys      tlsKeys
+	revoked   *revocations
+	members   peer.Membership
+	client    *peer.Client
+	now       func() time.Time
 
 	mu       sync.Mutex
 	sessions map[string]*entry
@@ -62,7 +65,8 @@ type Node struct {
 
 // New builds a node. It checks that the HSM identity key is the one the
 // certificate and the membership name, so a node never starts with
-// someone else's identity.
+// someone else's identity, and has it endorse one software TLS key per
+// listener (the only HSM operations TLS costs).
 func New(cfg *Config, d Deps) (*Node, error) {
 	switch {
 	case cfg == nil:
@@ -133,7 +137,15 @@ func New(cfg *Config, d Deps) (*Node, error) {
 	if err := n.logGenesis(context.Background()); err != nil {
 		return nil, fmt.Errorf("new node: log genesis policy: %w", err)
 	}
-	n.creds = peer.Credentials{Cert: cert, Signer: d.Keystore.Identity(), CA: ca}
+	n.revoked = &revocations{}
+	if err := n.ReloadRevocations(cfg); err != nil {
+		return nil, fmt.Errorf("new node: %w", err)
+	}
+	if n.keys, err = n.newTLSKeys(cert); err != nil {
+		return nil, fmt.Errorf("new node: %w", err)
+	}
+	n.creds = peer.Credentials{Key: n.keys.peer, CA: ca, Revoked: n.revoked}
+	n.raftCreds = peer.Credentials{Key: n.keys.raft, CA: ca, Revoked: n.revoked}
 	if n.client, err = peer.NewClient(n.creds, members); err != nil {
 		return nil, err
 	}
@@ -155,6 +167,9 @@ func (n *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen peer %s: %w", n.cfg.Listen.Peer, err)
 	}
+	if peerLis, err = n.limit(peerLis, "peer"); err != nil {
+		return err
+	}
 	if err := n.startReplica(); err != nil {
 		_ = peerLis.Close()
 		return fmt.Errorf("start replication: %w", err)
@@ -164,11 +179,15 @@ func (n *Node) Run(ctx context.Context) error {
 		_ = peerLis.Close()
 		return fmt.Errorf("listen api %s: %w", n.cfg.Listen.API, err)
 	}
+	if apiLis, err = n.limit(apiLis, "api"); err != nil {
+		_ = peerLis.Close()
+		return err
+	}
 	ps, err := peer.NewServer(n.creds, n.members, n, n.log)
 	if err != nil {
 		return err
 	}
-	apiSrv, err := api.NewServer(n.creds.Cert, n.creds.Signer, n.creds.CA, n.apiDeps())
+	apiSrv, err := api.NewServer(n.keys.api, n.creds.CA, n.apiDeps())
 	if err != nil {
 		return err
 	}
@@ -179,6 +198,7 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error { n.reap(gctx); return nil })
 	g.Go(func() error { n.flow.Schedule(gctx); return nil })
 	g.Go(func() error { n.cosignLoop(gctx); return nil })
+	g.Go(func() error { n.keys.run(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		stopped := make(chan struct{})

@@ -34,7 +34,14 @@ func startSoloReplica(t testing.TB, n *Node) {
 	n.cfg.Listen.Raft, n.cfg.Store.RaftDir = addr, filepath.Join(t.TempDir(), "raft")
 	n.cfg.Members = []MemberConfig{{ID: n.cfg.Node, Raft: addr, IdentityKey: hex.EncodeToString(pub)}}
 	n.members = peer.Membership{n.cfg.Node: {ID: n.cfg.Node, IdentityKey: pub}}
-	n.creds = peer.Credentials{Cert: cert, Signer: n.ks.Identity(), CA: ca.Cert}
+	if n.revoked == nil {
+		n.revoked = &revocations{}
+	}
+	if n.keys, err = n.newTLSKeys(cert); err != nil {
+		t.Fatal(err)
+	}
+	n.creds = peer.Credentials{Key: n.keys.peer, CA: ca.Cert, Revoked: n.revoked}
+	n.raftCreds = peer.Credentials{Key: n.keys.raft, CA: ca.Cert, Revoked: n.revoked}
 	if n.flow == nil && n.gate != nil {
 		if n.flow, err = n.newWorkflow(); err != nil {
 			t.Fatal(err)

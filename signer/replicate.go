@@ -32,7 +32,7 @@ func (n *Node) startReplica() error {
 	n.store.SetPolicyVerifier(policyAcceptor{n})
 	rep, err := replica.New(replica.Config{
 		Node: n.cfg.Node, Cluster: n.cfg.Cluster, Dir: n.cfg.Store.RaftDir, Bind: n.cfg.Listen.Raft,
-		Voters: voters, Keys: keys, Credentials: n.creds, Membership: n.members, Identity: n.ks.Identity(),
+		Voters: voters, Keys: keys, Credentials: n.raftCreds, Limits: n.cfg.Listen.Limits, Membership: n.members, Identity: n.ks.Identity(),
 		Store: n.store, Forwarder: forwarder{n}, PeerLog: n.peerLog, Log: n.log,
 		HeartbeatTimeout: time.Duration(n.cfg.Replication.HeartbeatTimeout),
 		CommitTimeout:    time.Duration(n.cfg.Replication.CommitTimeout),

@@ -30,6 +30,7 @@ func newRootCmd() *cobra.Command {
 		newWalletCmd(&clusterPath),
 		newStatusCmd(&clusterPath),
 		newBackupCmd(&clusterPath), newRestoreCmd(&clusterPath),
+		newCertCmd(),
 	)
 	return root
 }

@@ -16,7 +16,7 @@ func newRunCmd() *cobra.Command {
 	var cfgPath string
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Serve the peer protocol and the client API",
+		Short: "Serve the peer protocol and the client API (SIGHUP reloads tls.revoked)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := signer.LoadConfig(cfgPath)
 			if err != nil {
@@ -36,6 +36,7 @@ func newRunCmd() *cobra.Command {
 			defer node.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			go reloadOnHUP(ctx, cfgPath, node, log)
 			return node.Run(ctx)
 		},
 	}

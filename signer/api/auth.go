@@ -39,31 +39,58 @@ var methodRoles = map[string][]string{
 	"/coffer.audit.v1.Audit/ConsistencyProof":        {pki.RoleAuditor, pki.RoleOperator},
 }
 
-// serverTLS serves clients whose certificate the cluster CA issued.
-func serverTLS(c tls.Certificate, ca *x509.Certificate) *tls.Config {
+// serverTLS serves clients whose certificate the cluster CA issued,
+// presenting the node's endorsed TLS key (never the HSM key).
+func serverTLS(key KeySource, ca *x509.Certificate) *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
-	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{c},
+	return &tls.Config{MinVersion: tls.VersionTLS13, GetCertificate: key.GetCertificate,
 		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
 }
 
-func clientIdentity(ctx context.Context) (pki.Identity, error) {
+// authorizer checks every call: a verified client certificate, not
+// revoked, whose role may call the method.
+type authorizer struct {
+	revoked Revocations
+}
+
+// verifiedLeaf is the caller's certificate, verified in the handshake.
+func verifiedLeaf(ctx context.Context) (*x509.Certificate, error) {
 	p, ok := grpcpeer.FromContext(ctx)
 	if !ok {
-		return pki.Identity{}, status.Error(codes.Unauthenticated, "no client")
+		return nil, status.Error(codes.Unauthenticated, "no client")
 	}
 	ti, ok := p.AuthInfo.(credentials.TLSInfo)
 	if !ok || len(ti.State.VerifiedChains) == 0 {
-		return pki.Identity{}, status.Error(codes.Unauthenticated, "no verified client certificate")
+		return nil, status.Error(codes.Unauthenticated, "no verified client certificate")
 	}
-	id, err := pki.IdentityOf(ti.State.VerifiedChains[0][0])
+	return ti.State.VerifiedChains[0][0], nil
+}
+
+// clientIdentity is the caller's name and role (for handlers, after the
+// interceptor authorized the call).
+func clientIdentity(ctx context.Context) (pki.Identity, error) {
+	leaf, err := verifiedLeaf(ctx)
+	if err != nil {
+		return pki.Identity{}, err
+	}
+	id, err := pki.IdentityOf(leaf)
 	if err != nil {
 		return pki.Identity{}, status.Error(codes.PermissionDenied, "client certificate carries no known role")
 	}
 	return id, nil
 }
 
-func authorize(ctx context.Context, method string) error {
+func (a authorizer) authorize(ctx context.Context, method string) error {
+	leaf, err := verifiedLeaf(ctx)
+	if err != nil {
+		return err
+	}
+	// checked on every call, so a revocation (a SIGHUP reload) reaches
+	// connections opened before it
+	if err := a.revoked.Check(leaf); err != nil {
+		return status.Errorf(codes.Unauthenticated, "client certificate %q (serial %s) is revoked on this node", leaf.Subject.CommonName, pki.SerialHex(leaf))
+	}
 	id, err := clientIdentity(ctx)
 	if err != nil {
 		return err
@@ -75,15 +102,15 @@ func authorize(ctx context.Context, method string) error {
 	return nil
 }
 
-func unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if err := authorize(ctx, info.FullMethod); err != nil {
+func (a authorizer) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := a.authorize(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
 	return h(ctx, req)
 }
 
-func streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	if err := authorize(ss.Context(), info.FullMethod); err != nil {
+func (a authorizer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if err := a.authorize(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
 	return h(srv, ss)

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
 	"time"
 
@@ -94,4 +96,20 @@ type Deps struct {
 	Verifiers       func() (note.Verifiers, error)
 	// Classify maps a node error to what a client is told.
 	Classify func(error) Kind
+	// Revoked refuses client certificates the operators revoked; it is
+	// consulted on every call.
+	Revoked Revocations
+}
+
+// Revocations is the node's client-certificate deny-list (tls.revoked).
+type Revocations interface {
+	// Check returns an error naming the certificate if it is revoked.
+	Check(c *x509.Certificate) error
+}
+
+// KeySource presents the node's current TLS certificate for the client
+// API: a software key its HSM identity endorsed (signer/tlskey), so a
+// handshake never calls the HSM.
+type KeySource interface {
+	GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
 }

@@ -30,8 +30,8 @@ type Client struct {
 
 // NewClient builds a client for the membership.
 func NewClient(c Credentials, m Membership) (*Client, error) {
-	if c.Cert == nil || c.Signer == nil || c.CA == nil {
-		return nil, errors.New("new peer client: missing TLS credentials")
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("new peer client: %w", err)
 	}
 	return &Client{creds: c, members: m, conns: map[string]*grpc.ClientConn{}}, nil
 }

@@ -3,7 +3,6 @@ package peer
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -24,18 +23,11 @@ type Member struct {
 // Membership is the cluster's node list.
 type Membership map[string]Member
 
-// verify checks a verified chain's leaf against the membership. want, when
-// set, is the node the caller expects to be talking to.
-func (m Membership) verify(cs tls.ConnectionState, want string) (string, error) {
-	if len(cs.PeerCertificates) == 0 || len(cs.VerifiedChains) == 0 {
-		return "", fmt.Errorf("%w: no verified certificate", ErrNotMember)
-	}
-	leaf := cs.PeerCertificates[0]
-	return m.check(leaf, want)
-}
-
-func (m Membership) check(leaf *x509.Certificate, want string) (string, error) {
-	id, err := pki.IdentityOf(leaf)
+// check reads a member from its identity certificate (verified by the
+// caller): a node certificate naming a member and holding exactly its
+// pinned identity key. want, when set, is the node the caller expects.
+func (m Membership) check(identity *x509.Certificate, want string) (string, error) {
+	id, err := pki.IdentityOf(identity)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrNotMember, err)
 	}
@@ -46,7 +38,7 @@ func (m Membership) check(leaf *x509.Certificate, want string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w: %q is not in the cluster", ErrNotMember, id.Name)
 	}
-	pub, ok := leaf.PublicKey.(ed25519.PublicKey)
+	pub, ok := identity.PublicKey.(ed25519.PublicKey)
 	if !ok || !bytes.Equal(pub, mem.IdentityKey) {
 		return "", fmt.Errorf("%w: %q presented a key that is not its configured identity key", ErrNotMember, id.Name)
 	}

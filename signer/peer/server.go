@@ -39,10 +39,14 @@ type Handler interface {
 type Server struct {
 	peerpb.UnimplementedPeerServer
 	h       Handler
+	creds   Credentials
 	members Membership
 	grpc    *grpc.Server
 	log     *slog.Logger
 }
+
+// handshakeTimeout bounds a connection's TLS handshake.
+const handshakeTimeout = 10 * time.Second
 
 // MaxStreams bounds the concurrent calls one connection (one member) may
 // hold open on this node.
@@ -55,13 +59,17 @@ func NewServer(c Credentials, m Membership, h Handler, log *slog.Logger) (*Serve
 		return nil, errors.New("new peer server: missing handler")
 	case log == nil:
 		return nil, errors.New("new peer server: missing logger")
-	case c.Cert == nil || c.Signer == nil || c.CA == nil:
-		return nil, errors.New("new peer server: missing TLS credentials")
 	}
-	s := &Server{h: h, members: m, log: log.With("component", "peer")}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("new peer server: %w", err)
+	}
+	s := &Server{h: h, creds: c, members: m, log: log.With("component", "peer")}
 	s.grpc = grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(ServerTLS(c, m))),
 		grpc.MaxRecvMsgSize(MaxMessage), grpc.MaxSendMsgSize(MaxMessage),
+		// a connection that never completes its handshake holds its
+		// source's slot (connlimit) briefly
+		grpc.ConnectionTimeout(handshakeTimeout),
 		grpc.UnaryInterceptor(rpcerr.UnaryInternal(s.log)),
 		// a member cannot hold more than a bounded number of calls open,
 		// nor keep a connection busy with pings
@@ -91,7 +99,7 @@ func (s *Server) caller(ctx context.Context) (string, error) {
 	if !ok {
 		return "", status.Error(codes.Unauthenticated, "no TLS")
 	}
-	id, err := s.members.verify(ti.State, "")
+	id, err := s.members.caller(s.creds, ti.State)
 	if err != nil {
 		return "", status.Error(codes.PermissionDenied, err.Error())
 	}

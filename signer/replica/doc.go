@@ -22,10 +22,12 @@
 //   - A proposer learns the outcome of its entry from its own state
 //     machine, never from the leader's answer.
 //
-// Raft traffic runs over mutual TLS 1.3 with the nodes' HSM-held identity
-// keys and pinned members (the peer transport's TLS configuration) on a
-// listener of its own; there is no plaintext port. A leader can delay or
-// drop entries (signing then stops: fail closed), never forge them.
+// Raft traffic runs over mutual TLS 1.3 with raft TLS keys that the
+// nodes' HSM identity keys endorse, and pinned members (the peer
+// transport's TLS configuration), on a listener of its own that bounds
+// each source's connections and handshakes; there is no plaintext port.
+// A leader can delay or drop entries (signing then stops: fail closed),
+// never forge them.
 //
 // Snapshots carry only the replicated buckets (ledger.Snapshot); a node's
 // sealed shares, pre-parameter pool and audit log never leave it.

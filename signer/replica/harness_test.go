@@ -16,6 +16,7 @@ import (
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/pki"
 	"github.com/cofferhq/coffer/signer/peer"
+	"github.com/cofferhq/coffer/signer/tlskey"
 )
 
 // testCluster is n replicas in this process, each with its own ledger,
@@ -68,7 +69,11 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 		c.names = append(c.names, name)
 		c.keys[name], c.pubs[name] = priv, pub
 		c.addrs[name] = freeAddr(t)
-		c.creds[name] = peer.Credentials{Cert: cert, Signer: priv, CA: ca.Cert}
+		key, err := tlskey.New(tlskey.Config{Purpose: pki.PurposeRaft, Identity: cert}, tlskey.Deps{Signer: priv, Log: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.creds[name] = peer.Credentials{Key: key, CA: ca.Cert}
 		c.members[name] = peer.Member{ID: name, IdentityKey: pub}
 		c.dirs[name] = t.TempDir()
 	}

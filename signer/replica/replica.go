@@ -17,6 +17,7 @@ import (
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/cofferhq/coffer/ledger"
+	"github.com/cofferhq/coffer/signer/connlimit"
 	"github.com/cofferhq/coffer/signer/peer"
 )
 
@@ -38,8 +39,12 @@ type Config struct {
 	// bootstrap a cluster that has no raft state yet.
 	Voters map[string]string
 	// Keys are the members' identity keys: entries are verified against them.
-	Keys        map[string]ed25519.PublicKey
+	Keys map[string]ed25519.PublicKey
+	// Credentials carry this node's raft TLS key (purpose raft, endorsed
+	// by its HSM identity) and the CA; Limits bound each source on the
+	// raft listener (zero fields: connlimit's defaults).
 	Credentials peer.Credentials
+	Limits      connlimit.Config
 	Membership  peer.Membership
 	Identity    crypto.Signer // this node's HSM identity key
 	Store       *ledger.Store
@@ -114,7 +119,7 @@ func New(cfg Config) (*Replica, error) {
 		_ = logs.Close()
 		return nil, fmt.Errorf("new replica: %w", err)
 	}
-	layer, err := newStreamLayer(cfg.Bind, cfg.Credentials, cfg.Membership, cfg.Voters)
+	layer, err := newStreamLayer(cfg.Bind, cfg.Credentials, cfg.Membership, cfg.Voters, cfg.Limits.WithDefaults(), log)
 	if err != nil {
 		_ = logs.Close()
 		return nil, fmt.Errorf("new replica: %w", err)

@@ -3,21 +3,24 @@ package replica
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
 
+	"github.com/cofferhq/coffer/signer/connlimit"
 	"github.com/cofferhq/coffer/signer/peer"
 )
 
 // handshakeTimeout bounds a raft connection's TLS handshake.
 const handshakeTimeout = 10 * time.Second
 
-// streamLayer carries raft over mutual TLS 1.3 with the nodes' identity
-// keys: the listener accepts only members, and a dial reaches only the
-// member whose raft address it dials.
+// streamLayer carries raft over mutual TLS 1.3 with the nodes' raft TLS
+// keys (endorsed by their identity keys): the listener accepts only
+// members, at most connlimit's bounds per source, and a dial reaches only
+// the member whose raft address it dials.
 type streamLayer struct {
 	ln      net.Listener
 	creds   peer.Credentials
@@ -28,12 +31,20 @@ type streamLayer struct {
 
 var _ raft.StreamLayer = (*streamLayer)(nil)
 
-func newStreamLayer(bind string, creds peer.Credentials, members peer.Membership, addrs map[string]string) (*streamLayer, error) {
+func newStreamLayer(bind string, creds peer.Credentials, members peer.Membership, addrs map[string]string, limits connlimit.Config, log *slog.Logger) (*streamLayer, error) {
+	if creds.Key == nil || creds.CA == nil {
+		return nil, fmt.Errorf("listen raft %s: missing TLS credentials", bind)
+	}
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, fmt.Errorf("listen raft %s: %w", bind, err)
 	}
-	s := &streamLayer{ln: tls.NewListener(ln, peer.ServerTLS(creds, members)), creds: creds, members: members,
+	limited, err := connlimit.Wrap(ln, "raft", limits, log)
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("listen raft %s: %w", bind, err)
+	}
+	s := &streamLayer{ln: tls.NewListener(limited, peer.ServerTLS(creds, members)), creds: creds, members: members,
 		byAddr: map[raft.ServerAddress]string{}}
 	for node, a := range addrs {
 		s.byAddr[raft.ServerAddress(a)] = node

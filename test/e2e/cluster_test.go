@@ -111,6 +111,7 @@ func TestCluster(t *testing.T) {
 		}
 	})
 	t.Run("attacks", func(t *testing.T) { testRoguePeers(t, c) })
+	t.Run("tls", func(t *testing.T) { testTLS(t, c) })
 	t.Run("fail/killing a node mid-session", func(t *testing.T) { testKillMidSession(t, c) })
 
 	t.Run("ok/reshare 2-of-3 to 3-of-3 keeps the key", func(t *testing.T) {

@@ -2,14 +2,19 @@ package e2e
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -28,6 +33,7 @@ import (
 	"github.com/cofferhq/coffer/signer"
 	"github.com/cofferhq/coffer/signer/peer"
 	"github.com/cofferhq/coffer/signer/replica"
+	"github.com/cofferhq/coffer/signer/tlskey"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
@@ -40,19 +46,54 @@ func loadCA(t *testing.T, l *devcluster.Layout) *pki.CA {
 	return ca
 }
 
-// rawPeer dials a node's peer port with an arbitrary certificate.
-func rawPeer(t *testing.T, addr string, ca *x509.Certificate, cert *x509.Certificate, key ed25519.PrivateKey) peerpb.PeerClient {
+// rawPeer dials a node's peer port presenting chain (a TLS certificate and
+// the identity certificate that should have endorsed it) with key, the
+// TLS key. It accepts only node1's peer key endorsed by node1's identity.
+func rawPeer(t *testing.T, addr string, ca *x509.Certificate, chain []*x509.Certificate, key crypto.Signer) peerpb.PeerClient {
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
-	tc := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: "node1",
-		Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}}}
+	cert := tls.Certificate{PrivateKey: key, Leaf: chain[0]}
+	for _, c := range chain {
+		cert.Certificate = append(cert.Certificate, c.Raw)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS13, ServerName: "node1", Certificates: []tls.Certificate{cert},
+		InsecureSkipVerify: true, // VerifyConnection checks node1's endorsed key
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			return pki.VerifyNode(cs.PeerCertificates, pool, "node1", pki.PurposePeer, time.Now())
+		}}
 	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
 	return peerpb.NewPeerClient(cc)
+}
+
+// endorse makes a peer TLS certificate for a fresh key under identity,
+// signed by signer: the chain a node presents when signer is identity's
+// key, a forgery when it is not.
+func endorse(t *testing.T, identity *x509.Certificate, signer crypto.Signer) ([]*x509.Certificate, crypto.Signer) {
+	t.Helper()
+	tlsKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := *identity
+	parent.PublicKey = signer.Public() // x509 insists the signer match the parent
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: identity.Subject,
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
+		URIs:        []*url.URL{{Scheme: "coffer-tls", Opaque: pki.PurposePeer}}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, &parent, tlsKey.Public(), signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*x509.Certificate{leaf, identity}, tlsKey
 }
 
 func testRoguePeers(t *testing.T, c *devcluster.Cluster) {
@@ -71,18 +112,30 @@ func testRoguePeers(t *testing.T, c *devcluster.Cluster) {
 		}
 		return cert
 	}
+	n2, err := os.ReadFile(l.Path("node2/cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node2, err := pki.ParseCertPEM(n2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
-		name string
-		cert *x509.Certificate
+		name     string
+		identity *x509.Certificate
 	}{
 		{"fail/certificate from another CA", issue(otherCA, "node3", pki.RoleNode)},
 		{"fail/cluster certificate claiming node2 with another key", issue(clusterCA, "node2", pki.RoleNode)},
 		{"fail/cluster certificate for a non-member", issue(clusterCA, "node9", pki.RoleNode)},
 		{"fail/operator certificate on the peer port", issue(clusterCA, "node3", pki.RoleOperator)},
+		// node2's real identity certificate (it is public), with a TLS key
+		// that node2's HSM key did not endorse
+		{"fail/node2's identity with a TLS key node2 did not endorse", node2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := rawPeer(t, n1.Peer, clusterCA.Cert, tc.cert, priv)
+			chain, tlsKey := endorse(t, tc.identity, priv)
+			p := rawPeer(t, n1.Peer, clusterCA.Cert, chain, tlsKey)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_, err := p.Prepare(ctx, &peerpb.PrepareRequest{})
@@ -131,7 +184,14 @@ func withCompromisedNode3(t *testing.T, c *devcluster.Cluster, fn func(p peerpb.
 		}
 		certPEM, _ := os.ReadFile(cfg.TLS.Cert)
 		cert, _ := pki.ParseCertPEM(certPEM)
-		creds := peer.Credentials{Cert: cert, Signer: d.Keystore.Identity(), CA: loadCA(t, l).Cert}
+		// all a compromised node3 can present: TLS keys its own HSM
+		// identity endorses
+		key, err := tlskey.New(tlskey.Config{Purpose: pki.PurposePeer, Identity: cert},
+			tlskey.Deps{Signer: d.Keystore.Identity(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			return err
+		}
+		creds := peer.Credentials{Key: key, CA: loadCA(t, l).Cert}
 		client, err := peer.NewClient(creds, members)
 		if err != nil {
 			return err
