@@ -6,7 +6,7 @@ BIN     := bin
 PKGS    := ./...
 SOFTHSM := /usr/lib/softhsm/libsofthsm2.so
 
-.PHONY: all deps vault build demo test bench lint proto fixtures clean
+.PHONY: all deps vault build demo test fuzz bench lint proto fixtures clean
 
 all: build
 
@@ -37,6 +37,13 @@ demo: deps build
 test: deps vault
 	$(GO) vet $(PKGS)
 	$(GO) test -p 1 -count=1 -timeout 25m $(PKGS)
+
+## fuzz: the hostile-peer harness at length: every case that passes our
+## boundary check runs through keygen, signing or resharing against honest
+## nodes (`make test` runs a sample); an hour or more on two cores.
+## FUZZ_ONLY=<regexp> selects cases, e.g. FUZZ_ONLY='^sign/'
+fuzz:
+	COFFER_FUZZ=long COFFER_FUZZ_ONLY='$(FUZZ_ONLY)' $(GO) test -count=1 -timeout 6h -v -run '^TestHostilePeers$$' ./signer/tss/
 
 ## bench: the cluster against raw tss-lib, and the Go benchmarks
 bench: deps build

@@ -1,6 +1,7 @@
 package tss
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/big"
@@ -9,7 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bnb-chain/tss-lib/v3/crypto/dlnproof"
+	"github.com/bnb-chain/tss-lib/v3/crypto/facproof"
+	"github.com/bnb-chain/tss-lib/v3/crypto/modproof"
+	"github.com/bnb-chain/tss-lib/v3/crypto/mta"
+	"github.com/bnb-chain/tss-lib/v3/crypto/paillier"
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/resharing"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/signing"
 	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 )
 
@@ -106,6 +114,99 @@ func TestHostileKeygenParameters(t *testing.T) {
 			}
 			if named == 0 {
 				t.Fatalf("no honest node named n3 for %q: n1: %v; n2: %v", c.want, out["n1"].err, out["n2"].err)
+			}
+		})
+	}
+}
+
+// The values the hostile-peer harness (fuzz_test.go) found to make tss-lib
+// panic in a goroutine of its own, each in an otherwise well-formed
+// message, are refused at the boundary with the reason.
+func TestHostileValuesRefused(t *testing.T) {
+	pp := fixtures(t)[0]
+	q := secp256k1N.Bytes()
+	twoQ := new(big.Int).Lsh(secp256k1N, 1).Bytes()
+	gx, gy := tsslib.S256().Params().Gx.Bytes(), tsslib.S256().Params().Gy.Bytes()
+	numbers := func(n int, b []byte) [][]byte {
+		out := make([][]byte, n)
+		for i := range out {
+			out[i] = b
+		}
+		return out
+	}
+	// a DLN proof as tss-lib serializes it: 128, α×128, 128, t×128
+	dln := func() [][]byte {
+		p := numbers(2+2*dlnproof.Iterations, []byte{2})
+		p[0], p[1+dlnproof.Iterations] = []byte{dlnproof.Iterations}, []byte{dlnproof.Iterations}
+		return p
+	}
+	kg1 := func(edit func(*keygen.KGRound1Message)) *keygen.KGRound1Message {
+		m := &keygen.KGRound1Message{Commitment: []byte{1}, PaillierN: pp.PaillierSK.N.Bytes(), NTilde: pp.NTildei.Bytes(),
+			H1: pp.H1i.Bytes(), H2: pp.H2i.Bytes(), Dlnproof_1: dln(), Dlnproof_2: dln()}
+		if edit != nil {
+			edit(m)
+		}
+		return m
+	}
+	dg2 := func(edit func(*resharing.DGRound2Message1)) *resharing.DGRound2Message1 {
+		m := &resharing.DGRound2Message1{PaillierN: pp.PaillierSK.N.Bytes(), NTilde: pp.NTildei.Bytes(), H1: pp.H1i.Bytes(), H2: pp.H2i.Bytes(),
+			ModProof: numbers(modproof.ProofModBytesParts, []byte{3}), Dlnproof_1: dln(), Dlnproof_2: dln()}
+		if edit != nil {
+			edit(m)
+		}
+		return m
+	}
+	sign2 := func(edit func(*signing.SignRound2Message)) *signing.SignRound2Message {
+		m := &signing.SignRound2Message{C1: []byte{5}, C2: []byte{5}, ProofBob: numbers(mta.ProofBobBytesParts, []byte{7}),
+			ProofBobWc: append(numbers(mta.ProofBobWCBytesParts-2, []byte{7}), gx, gy)}
+		if edit != nil {
+			edit(m)
+		}
+		return m
+	}
+	from := tsslib.NewPartyID("p", "p", big.NewInt(1))
+	for _, c := range []struct {
+		name    string
+		content tsslib.MessageContent
+		want    string
+	}{
+		{"ok/keygen round 1", kg1(nil), ""},
+		// ParseSecrets reads a length prefix with Int64: 2^64-1 is -1
+		{"fail/DLN proof length prefix 2^64-1", kg1(func(m *keygen.KGRound1Message) { m.Dlnproof_1[0] = bytes.Repeat([]byte{0xff}, 8) }), "DLN proof 1 length prefix 0"},
+		{"fail/DLN proof second length prefix 2^63", kg1(func(m *keygen.KGRound1Message) {
+			m.Dlnproof_2[1+dlnproof.Iterations] = []byte{0x80, 0, 0, 0, 0, 0, 0, 0}
+		}), "DLN proof 2 length prefix 129"},
+		{"fail/DLN proof one element short", kg1(func(m *keygen.KGRound1Message) { m.Dlnproof_1 = m.Dlnproof_1[1:] }), "DLN proof 1 has 257 elements"},
+		{"ok/resharing round 2", dg2(nil), ""},
+		{"fail/resharing DLN proof length prefix 2^63", dg2(func(m *resharing.DGRound2Message1) {
+			m.Dlnproof_2[0] = []byte{0x80, 0, 0, 0, 0, 0, 0, 0}
+		}), "DLN proof 2 length prefix 0"},
+		// vss.Share.Verify: ScalarBaseMult(0) is the point at infinity
+		{"ok/keygen share", &keygen.KGRound2Message1{Share: []byte{5}, FacProof: numbers(facproof.ProofFacBytesParts, []byte{7})}, ""},
+		{"fail/keygen share 0", &keygen.KGRound2Message1{Share: []byte{0}, FacProof: numbers(facproof.ProofFacBytesParts, []byte{7})}, "share is not in [1, q)"},
+		{"fail/keygen share q", &keygen.KGRound2Message1{Share: q, FacProof: numbers(facproof.ProofFacBytesParts, []byte{7})}, "share is not in [1, q)"},
+		{"fail/resharing share 0", &resharing.DGRound3Message1{Share: []byte{0}}, "share is not in [1, q)"},
+		// ProofBobWC.Verify: ScalarBaseMult(s1 mod q)
+		{"ok/Bob's proof with check", sign2(nil), ""},
+		{"fail/Bob's proof with check s1 = q", sign2(func(m *signing.SignRound2Message) { m.ProofBobWc[6] = q }), "s1 is a multiple of q"},
+		{"fail/Bob's proof with check s1 = 2q", sign2(func(m *signing.SignRound2Message) { m.ProofBobWc[6] = twoQ }), "s1 is a multiple of q"},
+		{"fail/Bob's proof with check u off the curve", sign2(func(m *signing.SignRound2Message) { m.ProofBobWc[11] = gx }), "not a curve point"},
+		{"fail/Schnorr proof t = 0", &signing.SignRound4Message{DeCommitment: [][]byte{{1}, gx, gy}, ProofAlphaX: gx, ProofAlphaY: gy, ProofT: []byte{0}},
+			"proof t is not in [1, q)"},
+		// an exponent of a megabyte keeps a verifier busy for minutes
+		{"fail/proof element too long", &keygen.KGRound2Message1{Share: []byte{5}, FacProof: append(numbers(facproof.ProofFacBytesParts-1, []byte{7}),
+			new(big.Int).Lsh(big.NewInt(1), maxNumberBits).Bytes())}, "element 10 has 5121 bits"},
+		{"fail/Paillier proof element above any modulus", &keygen.KGRound3Message{PaillierProof: append(numbers(paillier.ProofIters-1, []byte{1}),
+			new(big.Int).Lsh(big.NewInt(1), modulusBits).Bytes())}, "element 12 has 2049 bits"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			routing := tsslib.MessageRouting{From: from, IsBroadcast: true}
+			err := checkContent(tsslib.NewMessage(routing, c.content, tsslib.NewMessageWrapper(routing, c.content)))
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("refused a well-formed message: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("got %v, want %q", err, c.want)
 			}
 		})
 	}

@@ -4,8 +4,13 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bnb-chain/tss-lib/v3/crypto/facproof"
+	"github.com/bnb-chain/tss-lib/v3/crypto/modproof"
+	"github.com/bnb-chain/tss-lib/v3/crypto/mta"
+	"github.com/bnb-chain/tss-lib/v3/crypto/paillier"
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/resharing"
+	"github.com/bnb-chain/tss-lib/v3/ecdsa/signing"
 	tsslib "github.com/bnb-chain/tss-lib/v3/tss"
 )
 
@@ -15,17 +20,112 @@ const modulusBits = 2048
 
 // checkContent refuses a peer's message carrying values tss-lib would hand
 // to a function that panics, in a goroutine tss-lib starts itself where no
-// recover of ours reaches. tss-lib v3.0.0 (and v2.0.2) verify a Paillier
-// modulus proof with big.Jacobi before checking the modulus is odd, and
-// big.Jacobi panics on an even modulus: one such message from one party
-// would stop every honest process. So the moduli and the ring-Pedersen
-// parameters a peer announces are checked here, before tss-lib sees them.
+// recover of ours reaches: one such message from one party would stop
+// every honest process. tss-lib v3.0.0 (and v2.0.2) verify
+//   - a Paillier modulus proof with big.Jacobi before checking the modulus
+//     is odd, and big.Jacobi panics on an even modulus;
+//   - a DLN proof after reading its length prefixes with big.Int.Int64, so
+//     a prefix of 2^63 or more is a negative length, and slicing panics;
+//   - a keygen share with ScalarBaseMult, which panics on a multiple of the
+//     group order (the point at infinity is "not on the curve");
+//   - Bob's MtA proof with check likewise on s1 mod q.
+//
+// The hostile-peer harness (fuzz_test.go) found the last three. So every
+// round message of keygen, signing and resharing is checked here, before
+// tss-lib sees it, for its shape: proofs with their number of elements,
+// numbers no longer than any honest party sends, points on the curve,
+// scalars in range. tss-lib still checks what a proof proves.
 func checkContent(msg tsslib.ParsedMessage) error {
-	switch c := msg.Content().(type) {
+	if err := checkFields(msg.Content()); err != nil {
+		return fmt.Errorf("%s: %w", shortType(msg.Type()), err)
+	}
+	return nil
+}
+
+func checkFields(content tsslib.MessageContent) error {
+	switch c := content.(type) {
+	// keygen
 	case *keygen.KGRound1Message:
-		return checkRingParams(c.GetPaillierN(), c.GetNTilde(), c.GetH1(), c.GetH2())
+		return firstErr(
+			checkRingParams(c.GetPaillierN(), c.GetNTilde(), c.GetH1(), c.GetH2()),
+			checkHash("commitment", c.GetCommitment()),
+			checkDLNProof("DLN proof 1", c.GetDlnproof_1()),
+			checkDLNProof("DLN proof 2", c.GetDlnproof_2()))
+	case *keygen.KGRound2Message1:
+		return firstErr(
+			checkScalar("share", c.GetShare()),
+			checkNumbers("factorization proof", c.GetFacProof(), facproof.ProofFacBytesParts, maxNumberBits))
+	case *keygen.KGRound2Message2:
+		return firstErr(
+			checkDecommitment("de-commitment", c.GetDeCommitment()),
+			checkNumbers("modulus proof", c.GetModProof(), modproof.ProofModBytesParts, modulusBits))
+	case *keygen.KGRound3Message:
+		return checkNumbers("Paillier proof", c.GetPaillierProof(), paillier.ProofIters, modulusBits)
+
+	// signing
+	case *signing.SignRound1Message1:
+		return firstErr(
+			checkCiphertext("c", c.GetC()),
+			checkNumbers("range proof", c.GetRangeProofAlice(), mta.RangeProofAliceBytesParts, maxNumberBits))
+	case *signing.SignRound1Message2:
+		return checkHash("commitment", c.GetCommitment())
+	case *signing.SignRound2Message:
+		return firstErr(
+			checkCiphertext("c1", c.GetC1()),
+			checkCiphertext("c2", c.GetC2()),
+			checkNumbers("Bob's proof", c.GetProofBob(), mta.ProofBobBytesParts, maxNumberBits),
+			checkProofBobWC(c.GetProofBobWc()))
+	case *signing.SignRound3Message:
+		return checkBelowOrder("theta", c.GetTheta())
+	case *signing.SignRound4Message:
+		return firstErr(
+			checkDecommitment("de-commitment", c.GetDeCommitment()),
+			checkPoint("proof alpha", c.GetProofAlphaX(), c.GetProofAlphaY()),
+			checkScalar("proof t", c.GetProofT()))
+	case *signing.SignRound5Message:
+		return checkHash("commitment", c.GetCommitment())
+	case *signing.SignRound6Message:
+		return firstErr(
+			checkDecommitment("de-commitment", c.GetDeCommitment()),
+			checkPoint("proof alpha", c.GetProofAlphaX(), c.GetProofAlphaY()),
+			checkScalar("proof t", c.GetProofT()),
+			checkPoint("V proof alpha", c.GetVProofAlphaX(), c.GetVProofAlphaY()),
+			checkScalar("V proof t", c.GetVProofT()),
+			checkScalar("V proof u", c.GetVProofU()))
+	case *signing.SignRound7Message:
+		return checkHash("commitment", c.GetCommitment())
+	case *signing.SignRound8Message:
+		return checkDecommitment("de-commitment", c.GetDeCommitment())
+	case *signing.SignRound9Message:
+		return checkBelowOrder("s", c.GetS())
+
+	// resharing (DGRound2Message2 and DGRound4Message2 carry nothing)
+	case *resharing.DGRound1Message:
+		return firstErr(
+			checkPoint("public key", c.GetEcdsaPubX(), c.GetEcdsaPubY()),
+			checkHash("commitment", c.GetVCommitment()),
+			checkSSID(c.GetSsid()))
 	case *resharing.DGRound2Message1:
-		return checkRingParams(c.GetPaillierN(), c.GetNTilde(), c.GetH1(), c.GetH2())
+		return firstErr(
+			checkRingParams(c.GetPaillierN(), c.GetNTilde(), c.GetH1(), c.GetH2()),
+			checkNumbers("modulus proof", c.GetModProof(), modproof.ProofModBytesParts, modulusBits),
+			checkDLNProof("DLN proof 1", c.GetDlnproof_1()),
+			checkDLNProof("DLN proof 2", c.GetDlnproof_2()))
+	case *resharing.DGRound3Message1:
+		return checkScalar("share", c.GetShare())
+	case *resharing.DGRound3Message2:
+		return checkDecommitment("de-commitment", c.GetVDecommitment())
+	case *resharing.DGRound4Message1:
+		return checkNumbers("factorization proof", c.GetFacProof(), facproof.ProofFacBytesParts, maxNumberBits)
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
