@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -72,6 +73,97 @@ func (s *Store) Transfers(f TransferFilter) ([]Transfer, error) {
 		return nil, fmt.Errorf("list transfers: %w", err)
 	}
 	return out, nil
+}
+
+// Paging bounds: a page holds at most MaxPage transfers and reads at most
+// pageScan of them (a filter that matches few does not make a page scan
+// the history; the page then ends early, with a cursor).
+const (
+	DefaultPage = 100
+	MaxPage     = 1000
+	pageScan    = 10_000
+)
+
+// PageFilter selects one page of transfers, newest first.
+type PageFilter struct {
+	TransferFilter
+	Since, Until time.Time // SubmittedAt in [Since, Until); zero: unbounded
+	After        []byte    // the cursor of the page before
+}
+
+// Page is one page of transfers and the cursor of the next (nil: none).
+type Page struct {
+	Transfers []Transfer
+	Next      []byte
+}
+
+// TransferPage returns one page. Its cost grows with the page (and the
+// transfers a filter skips, at most pageScan), not with the history.
+func (s *Store) TransferPage(f PageFilter) (Page, error) {
+	if f.State != "" && !f.State.Known() {
+		return Page{}, fmt.Errorf("list transfers: %w", invalid("unknown state %q", f.State))
+	}
+	if f.After != nil && len(f.After) <= 8 {
+		return Page{}, fmt.Errorf("list transfers: %w", invalid("malformed cursor"))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultPage
+	}
+	limit = min(limit, MaxPage)
+	var p Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		l, err := openLedgerTx(tx)
+		if err != nil || l.byTime == nil {
+			return err
+		}
+		c := l.byTime.Cursor()
+		var k []byte
+		switch {
+		case f.After != nil:
+			if k, _ = c.Seek(f.After); k != nil && bytes.Equal(k, f.After) {
+				k, _ = c.Next()
+			}
+		case !f.Until.IsZero():
+			k, _ = c.Seek(byTimeKey(f.Until, ""))
+		default:
+			k, _ = c.First()
+		}
+		for scanned := 0; k != nil; k, _ = c.Next() {
+			if len(k) <= 8 {
+				return fmt.Errorf("%w: short index key %x", ErrCorrupt, k)
+			}
+			if len(p.Transfers) == limit || scanned == pageScan {
+				p.Next = slices.Clone(prevKey(c, k))
+				return nil
+			}
+			scanned++
+			t, err := l.mustTransfer(string(k[8:]))
+			if err != nil {
+				return fmt.Errorf("read indexed transfer %q: %w", k[8:], err)
+			}
+			if !f.Since.IsZero() && t.SubmittedAt.Before(f.Since) {
+				return nil // older ones follow: the range is done
+			}
+			if (f.Until.IsZero() || t.SubmittedAt.Before(f.Until)) && f.match(t) {
+				p.Transfers = append(p.Transfers, t)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Page{}, fmt.Errorf("list transfers: %w", err)
+	}
+	return p, nil
+}
+
+// prevKey is the key before k under c (the last one a page read).
+func prevKey(c *bolt.Cursor, k []byte) []byte {
+	prev, _ := c.Prev()
+	if prev == nil {
+		return k
+	}
+	return prev
 }
 
 // OpenTransfers returns home's transfers that are not in a final state,

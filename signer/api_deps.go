@@ -37,7 +37,7 @@ func classify(err error) api.Kind {
 	switch {
 	case errors.Is(err, workflow.ErrIDTaken):
 		return api.KindTaken
-	case errors.Is(err, gate.ErrIntent), errors.Is(err, workflow.ErrApproval), errors.Is(err, ErrPolicyRefused):
+	case errors.Is(err, gate.ErrIntent), errors.Is(err, workflow.ErrApproval), errors.Is(err, ErrPolicyRefused), errors.Is(err, ledger.ErrInvalid):
 		return api.KindInvalid
 	case errors.Is(err, ledger.ErrConflict):
 		return api.KindConflict

@@ -22,7 +22,7 @@ import (
 type Ledger interface {
 	Changed() <-chan struct{}
 	Transfer(id string) (ledger.Transfer, error)
-	Transfers(f ledger.TransferFilter) ([]ledger.Transfer, error)
+	TransferPage(f ledger.PageFilter) (ledger.Page, error)
 	Key(id string) (ledger.KeyRecord, error)
 	Keys() ([]ledger.KeyRecord, error)
 	PreParamsCount() (int, error)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -78,16 +79,35 @@ func (a *transferAPI) List(ctx context.Context, req *transferpb.ListRequest) (*t
 	if err != nil {
 		return nil, err
 	}
-	f := ledger.TransferFilter{State: ledger.TransferState(req.State), Limit: int(req.Limit)}
+	if req.Limit < 0 || req.Limit > ledger.MaxPage || req.SinceUnix < 0 || req.UntilUnix < 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "list: limit must be 0 to %d and times not negative", ledger.MaxPage)
+	}
+	f := ledger.PageFilter{TransferFilter: ledger.TransferFilter{State: ledger.TransferState(req.State), Limit: int(req.Limit)}}
 	if id.Role == pki.RoleWithdrawal {
 		f.Initiator = id.Name
 	}
-	ts, err := a.d.Ledger.Transfers(f)
+	if req.SinceUnix > 0 {
+		f.Since = time.Unix(req.SinceUnix, 0)
+	}
+	if req.UntilUnix > 0 {
+		f.Until = time.Unix(req.UntilUnix, 0)
+	}
+	if req.Cursor != "" {
+		c, err := hex.DecodeString(req.Cursor)
+		if err != nil || len(c) > 1024 {
+			return nil, status.Error(codes.InvalidArgument, "list: malformed cursor")
+		}
+		f.After = c
+	}
+	page, err := a.d.Ledger.TransferPage(f)
 	if err != nil {
+		if a.d.Classify(err) == KindInvalid {
+			return nil, status.Errorf(codes.InvalidArgument, "list: %v", err)
+		}
 		return nil, status.Errorf(codes.Unavailable, "list: %v", err)
 	}
-	out := &transferpb.ListResponse{}
-	for _, t := range ts {
+	out := &transferpb.ListResponse{NextCursor: hex.EncodeToString(page.Next)}
+	for _, t := range page.Transfers {
 		out.Transfers = append(out.Transfers, a.d.Transfers.View(t))
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,6 +218,37 @@ func TestTransfers(t *testing.T) {
 			t.Fatal(err)
 		}
 		verifyBTC(t, cl.wait("safu-1", "signed"), []*transferpb.UTXO{u})
+	})
+	t.Run("ok/List pages: every transfer once, newest first, by cursor", func(t *testing.T) {
+		auditor := cl.as("node2", tr.Auditor)
+		whole, err := auditor.List(ctx, &transferpb.ListRequest{Limit: 1000})
+		if err != nil || len(whole.Transfers) < 3 || whole.NextCursor != "" {
+			t.Fatalf("one page of everything: %d transfers, cursor %q, %v", len(whole.GetTransfers()), whole.GetNextCursor(), err)
+		}
+		var paged []string
+		req := &transferpb.ListRequest{Limit: 2}
+		for pages := 0; ; pages++ {
+			p, err := auditor.List(ctx, req)
+			if err != nil || pages > len(whole.Transfers) {
+				t.Fatalf("page %d: %v", pages, err)
+			}
+			for _, x := range p.Transfers {
+				paged = append(paged, x.RequestId)
+			}
+			if req.Cursor = p.NextCursor; req.Cursor == "" {
+				break
+			}
+		}
+		var want []string
+		for _, x := range whole.Transfers {
+			want = append(want, x.RequestId)
+		}
+		if !slices.Equal(paged, want) {
+			t.Fatalf("pages of 2 list %v, one page lists %v", paged, want)
+		}
+		if _, err := auditor.List(ctx, &transferpb.ListRequest{Cursor: "zz"}); status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("a malformed cursor: %v", err)
+		}
 	})
 	t.Run("governance", func(t *testing.T) { testPolicyGovernance(t, c, tr) })
 }
