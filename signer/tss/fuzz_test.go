@@ -37,7 +37,8 @@ import (
 // end to end. COFFER_FUZZ=long (make fuzz) runs every case that passes
 // the boundary; COFFER_FUZZ_LIVE=all also runs the refused ones;
 // COFFER_FUZZ_DRY=1 runs none, and counts; COFFER_FUZZ_ONLY=<regexp>
-// selects cases by ID.
+// selects cases by ID; COFFER_FUZZ_LOG=<file> appends every verdict to
+// file as it comes, one JSON line each.
 
 const (
 	fuzzChildEnv = "COFFER_HOSTILE_CHILD"
@@ -45,6 +46,7 @@ const (
 	fuzzLiveEnv  = "COFFER_FUZZ_LIVE"
 	fuzzOnlyEnv  = "COFFER_FUZZ_ONLY"
 	fuzzDryEnv   = "COFFER_FUZZ_DRY"
+	fuzzLogEnv   = "COFFER_FUZZ_LOG"
 	fuzzPrefix   = "HOSTILE-CASE "
 )
 
@@ -206,7 +208,8 @@ func runFuzzChildren(t *testing.T, plan fuzzPlan) map[string]fuzzReport {
 		if started == "" {
 			t.Fatalf("child failed before any case: %v\n%s", err, tail(stderr, 4000))
 		}
-		results[started] = fuzzReport{Case: started, Verdict: vCrash, Detail: panicExcerpt(stderr)}
+		results[started] = fuzzReport{Case: started, Event: "end", Verdict: vCrash, Detail: panicExcerpt(stderr)}
+		appendFuzzLog(t, results[started])
 		var rest []fuzzCase
 		for _, c := range remaining {
 			if _, done := results[c.ID()]; !done {
@@ -261,6 +264,7 @@ func runFuzzChild(t *testing.T, dir string, results map[string]fuzzReport) (star
 		case "end":
 			results[r.Case] = r
 			started = ""
+			appendFuzzLog(t, r)
 			if testing.Verbose() && (!fuzzPass(r.Verdict) || r.Verdict == vHarmless || r.Verdict == vUnconfirmed) {
 				t.Logf("%s: %s: %s", r.Case, r.Verdict, r.Detail)
 			}
@@ -271,6 +275,22 @@ func runFuzzChild(t *testing.T, dir string, results map[string]fuzzReport) (star
 	}
 	err = cmd.Wait()
 	return started, errBuf.b, err
+}
+
+func appendFuzzLog(t *testing.T, r fuzzReport) {
+	path := os.Getenv(fuzzLogEnv)
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, _ := json.Marshal(r)
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // tailBuffer keeps the last 256 KiB written to it.

@@ -30,11 +30,15 @@ const modulusBits = 2048
 //     group order (the point at infinity is "not on the curve");
 //   - Bob's MtA proof with check likewise on s1 mod q.
 //
-// The hostile-peer harness (fuzz_test.go) found the last three. So every
-// round message of keygen, signing and resharing is checked here, before
-// tss-lib sees it, for its shape: proofs with their number of elements,
-// numbers no longer than any honest party sends, points on the curve,
-// scalars in range. tss-lib still checks what a proof proves.
+// The hostile-peer harness (fuzz_test.go) found the last three, and the
+// same ScalarMult panic on a Schnorr proof's t or u, or a resharing share,
+// of 0 mod q: those run in the goroutine that delivers the message, where
+// our recover catches them. So every round message of keygen, signing and
+// resharing is checked here, before tss-lib sees it, for its shape:
+// proofs with their number of elements, numbers no longer than any honest
+// party sends (a 512 KiB proof element as an exponent kept a verifier busy
+// for 25 s), points on the curve, scalars in range. tss-lib still checks
+// what a proof proves.
 func checkContent(msg tsslib.ParsedMessage) error {
 	if err := checkFields(msg.Content()); err != nil {
 		return fmt.Errorf("%s: %w", shortType(msg.Type()), err)

@@ -15,7 +15,7 @@ import (
 // maxNumberBits bounds every number in a proof. The longest an honest
 // party sends is the factorization proof's v, below q³·N0·NTilde (about
 // 2^4864); tss-lib raises bases to proof elements, so an unbounded one
-// makes a verification run for minutes.
+// makes a verification run for as long as the message is big.
 const maxNumberBits = 5120
 
 // checkNumbers checks a proof of want numbers, each present and at most
