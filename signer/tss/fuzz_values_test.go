@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/resharing"
@@ -71,6 +72,7 @@ var fuzzValues = []string{
 	"rand",   // 32 random bytes: off the curve as a coordinate
 	"trunc",  // the honest value less its last byte
 	"huge",   // a blob filling the message up to just under MaxPayload
+	"G",      // a point field pair (…_x, …_y) set to the generator: on the curve, not the honest point
 }
 
 // fuzzListValues change the number of elements of a repeated field.
@@ -213,6 +215,9 @@ func mutate(m proto.Message, c fuzzCase, vc valueCtx) bool {
 	if fd == nil {
 		return false
 	}
+	if c.Value == "G" {
+		return setGenerator(r, fd)
+	}
 	if !fd.IsList() {
 		v, ok := hostileValue(c.Value, r.Get(fd).Bytes(), vc)
 		if !ok {
@@ -243,6 +248,23 @@ func mutate(m proto.Message, c fuzzCase, vc valueCtx) bool {
 		return false
 	}
 	list.Set(i, protoreflect.ValueOfBytes(v))
+	return true
+}
+
+// setGenerator sets the point whose x is fd (a field named …_x beside a
+// …_y) to the generator.
+func setGenerator(r protoreflect.Message, fd protoreflect.FieldDescriptor) bool {
+	name := string(fd.Name())
+	if fd.IsList() || !strings.HasSuffix(name, "_x") {
+		return false
+	}
+	fy := r.Descriptor().Fields().ByName(protoreflect.Name(strings.TrimSuffix(name, "_x") + "_y"))
+	if fy == nil {
+		return false
+	}
+	params := tsslib.S256().Params()
+	r.Set(fd, protoreflect.ValueOfBytes(params.Gx.Bytes()))
+	r.Set(fy, protoreflect.ValueOfBytes(params.Gy.Bytes()))
 	return true
 }
 
