@@ -891,8 +891,12 @@ type Transfer struct {
 	// or nonce and its spend for good, and only its same transaction bytes
 	// are ever signed again
 	PossiblySigned bool `protobuf:"varint,19,opt,name=possibly_signed,json=possiblySigned,proto3" json:"possibly_signed,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// what an officer's client needs to rebuild the transaction and the
+	// request digest itself (internal/review); set when the node could
+	// rebuild the request under its policy version
+	Review        *Review `protobuf:"bytes,20,opt,name=review,proto3" json:"review,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Transfer) Reset() {
@@ -1058,6 +1062,118 @@ func (x *Transfer) GetPossiblySigned() bool {
 	return false
 }
 
+func (x *Transfer) GetReview() *Review {
+	if x != nil {
+		return x.Review
+	}
+	return nil
+}
+
+// Review carries the bytes the request digest covers and what the client
+// needs to rebuild the transaction from the intent with chain/*: the
+// digest is SHA-256 over "coffer/transfer/v1" and the length-prefixed
+// request ID, source wallet, intent, unsigned_tx, sighashes, policy hash
+// and expiry (Unix seconds, decimal).
+type Review struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Intent             []byte                 `protobuf:"bytes,1,opt,name=intent,proto3" json:"intent,omitempty"`                                                   // the intent, deterministic protobuf encoding
+	UnsignedTx         []byte                 `protobuf:"bytes,2,opt,name=unsigned_tx,json=unsignedTx,proto3" json:"unsigned_tx,omitempty"`                         // the unsigned transaction
+	Sighashes          [][]byte               `protobuf:"bytes,3,rep,name=sighashes,proto3" json:"sighashes,omitempty"`                                             // 32 bytes each: what the keys sign
+	SourcePubkey       []byte                 `protobuf:"bytes,4,opt,name=source_pubkey,json=sourcePubkey,proto3" json:"source_pubkey,omitempty"`                   // compressed key of the source wallet
+	Network            string                 `protobuf:"bytes,5,opt,name=network,proto3" json:"network,omitempty"`                                                 // btc network name
+	ChainId            uint64                 `protobuf:"varint,6,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`                                 // eth chain ID
+	DestinationAddress string                 `protobuf:"bytes,7,opt,name=destination_address,json=destinationAddress,proto3" json:"destination_address,omitempty"` // the intent's destination as an address
+	Token              string                 `protobuf:"bytes,8,opt,name=token,proto3" json:"token,omitempty"`                                                     // eth: the ERC-20 contract of the asset
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Review) Reset() {
+	*x = Review{}
+	mi := &file_transfer_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Review) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Review) ProtoMessage() {}
+
+func (x *Review) ProtoReflect() protoreflect.Message {
+	mi := &file_transfer_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Review.ProtoReflect.Descriptor instead.
+func (*Review) Descriptor() ([]byte, []int) {
+	return file_transfer_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Review) GetIntent() []byte {
+	if x != nil {
+		return x.Intent
+	}
+	return nil
+}
+
+func (x *Review) GetUnsignedTx() []byte {
+	if x != nil {
+		return x.UnsignedTx
+	}
+	return nil
+}
+
+func (x *Review) GetSighashes() [][]byte {
+	if x != nil {
+		return x.Sighashes
+	}
+	return nil
+}
+
+func (x *Review) GetSourcePubkey() []byte {
+	if x != nil {
+		return x.SourcePubkey
+	}
+	return nil
+}
+
+func (x *Review) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *Review) GetChainId() uint64 {
+	if x != nil {
+		return x.ChainId
+	}
+	return 0
+}
+
+func (x *Review) GetDestinationAddress() string {
+	if x != nil {
+		return x.DestinationAddress
+	}
+	return ""
+}
+
+func (x *Review) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
 var File_transfer_proto protoreflect.FileDescriptor
 
 const file_transfer_proto_rawDesc = "" +
@@ -1135,7 +1251,7 @@ const file_transfer_proto_rawDesc = "" +
 	"\fApprovalView\x12\x18\n" +
 	"\aofficer\x18\x01 \x01(\tR\aofficer\x12\x18\n" +
 	"\averdict\x18\x02 \x01(\tR\averdict\x12\x17\n" +
-	"\aat_unix\x18\x03 \x01(\x03R\x06atUnix\"\xf4\x04\n" +
+	"\aat_unix\x18\x03 \x01(\x03R\x06atUnix\"\xa8\x05\n" +
 	"\bTransfer\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -1158,7 +1274,18 @@ const file_transfer_proto_rawDesc = "" +
 	"\x05trace\x18\x10 \x03(\tR\x05trace\x12\x1c\n" +
 	"\tinitiator\x18\x11 \x01(\tR\tinitiator\x12\x1a\n" +
 	"\battempts\x18\x12 \x01(\x05R\battempts\x12'\n" +
-	"\x0fpossibly_signed\x18\x13 \x01(\bR\x0epossiblySigned2\xb1\x02\n" +
+	"\x0fpossibly_signed\x18\x13 \x01(\bR\x0epossiblySigned\x122\n" +
+	"\x06review\x18\x14 \x01(\v2\x1a.coffer.transfer.v1.ReviewR\x06review\"\x80\x02\n" +
+	"\x06Review\x12\x16\n" +
+	"\x06intent\x18\x01 \x01(\fR\x06intent\x12\x1f\n" +
+	"\vunsigned_tx\x18\x02 \x01(\fR\n" +
+	"unsignedTx\x12\x1c\n" +
+	"\tsighashes\x18\x03 \x03(\fR\tsighashes\x12#\n" +
+	"\rsource_pubkey\x18\x04 \x01(\fR\fsourcePubkey\x12\x18\n" +
+	"\anetwork\x18\x05 \x01(\tR\anetwork\x12\x19\n" +
+	"\bchain_id\x18\x06 \x01(\x04R\achainId\x12/\n" +
+	"\x13destination_address\x18\a \x01(\tR\x12destinationAddress\x12\x14\n" +
+	"\x05token\x18\b \x01(\tR\x05token2\xb1\x02\n" +
 	"\tTransfers\x12I\n" +
 	"\x06Submit\x12!.coffer.transfer.v1.SubmitRequest\x1a\x1c.coffer.transfer.v1.Transfer\x12C\n" +
 	"\x03Get\x12\x1e.coffer.transfer.v1.GetRequest\x1a\x1c.coffer.transfer.v1.Transfer\x12I\n" +
@@ -1177,7 +1304,7 @@ func file_transfer_proto_rawDescGZIP() []byte {
 	return file_transfer_proto_rawDescData
 }
 
-var file_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_transfer_proto_goTypes = []any{
 	(*Intent)(nil),        // 0: coffer.transfer.v1.Intent
 	(*BTC)(nil),           // 1: coffer.transfer.v1.BTC
@@ -1191,6 +1318,7 @@ var file_transfer_proto_goTypes = []any{
 	(*Summary)(nil),       // 9: coffer.transfer.v1.Summary
 	(*ApprovalView)(nil),  // 10: coffer.transfer.v1.ApprovalView
 	(*Transfer)(nil),      // 11: coffer.transfer.v1.Transfer
+	(*Review)(nil),        // 12: coffer.transfer.v1.Review
 }
 var file_transfer_proto_depIdxs = []int32{
 	1,  // 0: coffer.transfer.v1.Intent.btc:type_name -> coffer.transfer.v1.BTC
@@ -1200,19 +1328,20 @@ var file_transfer_proto_depIdxs = []int32{
 	11, // 4: coffer.transfer.v1.ListResponse.transfers:type_name -> coffer.transfer.v1.Transfer
 	9,  // 5: coffer.transfer.v1.Transfer.summary:type_name -> coffer.transfer.v1.Summary
 	10, // 6: coffer.transfer.v1.Transfer.approvals:type_name -> coffer.transfer.v1.ApprovalView
-	4,  // 7: coffer.transfer.v1.Transfers.Submit:input_type -> coffer.transfer.v1.SubmitRequest
-	5,  // 8: coffer.transfer.v1.Transfers.Get:input_type -> coffer.transfer.v1.GetRequest
-	6,  // 9: coffer.transfer.v1.Transfers.List:input_type -> coffer.transfer.v1.ListRequest
-	8,  // 10: coffer.transfer.v1.Transfers.Decide:input_type -> coffer.transfer.v1.DecideRequest
-	11, // 11: coffer.transfer.v1.Transfers.Submit:output_type -> coffer.transfer.v1.Transfer
-	11, // 12: coffer.transfer.v1.Transfers.Get:output_type -> coffer.transfer.v1.Transfer
-	7,  // 13: coffer.transfer.v1.Transfers.List:output_type -> coffer.transfer.v1.ListResponse
-	11, // 14: coffer.transfer.v1.Transfers.Decide:output_type -> coffer.transfer.v1.Transfer
-	11, // [11:15] is the sub-list for method output_type
-	7,  // [7:11] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	12, // 7: coffer.transfer.v1.Transfer.review:type_name -> coffer.transfer.v1.Review
+	4,  // 8: coffer.transfer.v1.Transfers.Submit:input_type -> coffer.transfer.v1.SubmitRequest
+	5,  // 9: coffer.transfer.v1.Transfers.Get:input_type -> coffer.transfer.v1.GetRequest
+	6,  // 10: coffer.transfer.v1.Transfers.List:input_type -> coffer.transfer.v1.ListRequest
+	8,  // 11: coffer.transfer.v1.Transfers.Decide:input_type -> coffer.transfer.v1.DecideRequest
+	11, // 12: coffer.transfer.v1.Transfers.Submit:output_type -> coffer.transfer.v1.Transfer
+	11, // 13: coffer.transfer.v1.Transfers.Get:output_type -> coffer.transfer.v1.Transfer
+	7,  // 14: coffer.transfer.v1.Transfers.List:output_type -> coffer.transfer.v1.ListResponse
+	11, // 15: coffer.transfer.v1.Transfers.Decide:output_type -> coffer.transfer.v1.Transfer
+	12, // [12:16] is the sub-list for method output_type
+	8,  // [8:12] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_transfer_proto_init() }
@@ -1226,7 +1355,7 @@ func file_transfer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_transfer_proto_rawDesc), len(file_transfer_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cofferhq/coffer/api/transferpb"
+	"github.com/cofferhq/coffer/internal/review"
 	"github.com/cofferhq/coffer/policy"
 )
 
@@ -37,27 +38,30 @@ func newDecideCmd(clusterPath *string, verdict string, v policy.Verdict) *cobra.
 	var kf officerKeyFlags
 	var officer string
 	var yes, crossChk bool
+	var nodes int
 	cmd := &cobra.Command{
 		Use: verdict + " ID --officer ID [--key KEYFILE | --pkcs11-module PATH --token LABEL --key-label LABEL --pin-env VAR] [--node N]",
 		Short: map[string]string{
 			"approve": "Approve a transfer request as an officer: review it decoded, sign the approval, record it",
 			"reject":  "Reject a transfer request as an officer (a member of a veto group ends it): review, sign, record",
 		}[verdict],
-		Long: `Fetch the transfer, show it as the node decoded it from the transaction
-bytes (source and destination with their wallet classes, amount, fee, the
-rule that matched, what is still missing, the timelock, the request
-digest), ask for confirmation, then sign
-"coffer/approval/v1" ‖ digest ‖ verdict with the officer's key and record
-the decision. The key is a PKCS#8 PEM file (--key; in a dev cluster the
-officer's OFFICER.key) or a key pair on a PKCS#11 token (--pkcs11-module,
---token, --key-label, and --pin-env naming the variable that holds the
-PIN). The call is made with the officer's client certificate (--cert and
---cert-key; in a dev cluster OFFICER.pem and OFFICER.key).
+		Long: `Fetch the transfer and check it here, without trusting the node that
+shows it: decode the intent the node returns, rebuild the transaction from
+it with the chain libraries, refuse unless the bytes and sighashes are the
+ones the nodes will sign, recompute the request digest, and show what the
+transaction does as decoded here from its bytes (destination, amount,
+change, fee, inputs, nonce), never the node's summary. The same request is
+asked of a majority of the cluster's nodes (--nodes to ask more; every
+node with --cross-check), each of which built it itself; any disagreement,
+or too few answers, and nothing is signed.
 
-What is shown comes from the node asked (--node). With --cross-check the
-transfer is also fetched from every other node, each of which built the
-transaction and its digest itself, and nothing is signed unless they all
-agree.`,
+After confirmation, sign "coffer/approval/v2" ‖ digest ‖ verdict ‖ signing
+time with the officer's key and record the decision. The key is a PKCS#8
+PEM file (--key; in a dev cluster the officer's OFFICER.key) or a key pair
+on a PKCS#11 token (--pkcs11-module, --token, --key-label, and --pin-env
+naming the variable that holds the PIN). The calls are made with the
+officer's client certificate (--cert and --cert-key; in a dev cluster
+OFFICER.pem and OFFICER.key).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := clusterLayout(*clusterPath)
@@ -84,16 +88,22 @@ agree.`,
 			if err != nil {
 				return callErr("get "+id, err)
 			}
-			printTransfer(out, t, time.Now())
-			digest, err := reviewable(t)
+			need, err := askCount(len(l.Nodes), nodes, crossChk)
 			if err != nil {
+				return err
+			}
+			if err := reviewable(t); err != nil {
 				return fmt.Errorf("%s %s: %w", verdict, id, err)
 			}
-			if crossChk {
-				if err := crossCheck(cmd.Context(), out, l, cc, cf.nodeID(l), t); err != nil {
-					return fmt.Errorf("%s %s: %w", verdict, id, err)
-				}
+			checked, err := review.Check(t)
+			if err != nil {
+				return fmt.Errorf("%s %s: %s shows a request this client cannot rebuild: %w; not signing", verdict, id, cf.nodeID(l), err)
 			}
+			printChecked(out, t, checked, time.Now())
+			if err := vouch(cmd.Context(), out, l, cc, cf.nodeID(l), t, need); err != nil {
+				return fmt.Errorf("%s %s: %w", verdict, id, err)
+			}
+			digest := policy.Hash(checked.Digest)
 			fmt.Fprintf(out, "  %-11s %s, %s\n", "signing key", key.desc, key.pub)
 			if !yes {
 				if err := confirm(cmd.InOrStdin(), out, fmt.Sprintf("%s transfer %s as officer %s (client %s)?", verdict, id, officer, cc.Name)); err != nil {
@@ -126,7 +136,8 @@ agree.`,
 	f := cmd.Flags()
 	f.StringVar(&officer, "officer", "", "officer ID in the policy (required); the node checks it is the certificate's holder")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	f.BoolVar(&crossChk, "cross-check", false, "refuse unless every other node shows the same digest and decoded transaction")
+	f.IntVar(&nodes, "nodes", 0, "how many nodes must show the same request (default: a majority of the cluster)")
+	f.BoolVar(&crossChk, "cross-check", false, "ask every node of the cluster, not only a majority")
 	kf.register(f)
 	cf.register(f, "", "client in the dev cluster folder (default: the officer)")
 	_ = cmd.MarkFlagRequired("officer")
@@ -134,21 +145,30 @@ agree.`,
 }
 
 // reviewable refuses transfers an officer cannot meaningfully decide:
-// final ones, and ones the node could not decode (nothing to review).
-func reviewable(t *transferpb.Transfer) (policy.Hash, error) {
+// final ones, and ones the node could not rebuild (nothing to review).
+func reviewable(t *transferpb.Transfer) error {
 	switch t.State {
 	case "signed", "denied", "expired":
-		return policy.Hash{}, fmt.Errorf("the transfer is %s: nothing left to decide", t.State)
+		return fmt.Errorf("the transfer is %s: nothing left to decide", t.State)
 	}
-	if t.Summary == nil {
-		return policy.Hash{}, fmt.Errorf("the node shows no decoded transaction to review; not signing")
+	if t.Summary == nil || t.Review == nil {
+		return fmt.Errorf("the node could not rebuild the transaction under its active policy; not signing")
 	}
-	var d policy.Hash
-	if len(t.Digest) != len(d) {
-		return policy.Hash{}, fmt.Errorf("the node returned a %d-byte digest, want %d; not signing", len(t.Digest), len(d))
+	return nil
+}
+
+// askCount is how many nodes must show the same request: a majority by
+// default, every node with --cross-check, or --nodes (at least a majority).
+func askCount(cluster, nodes int, all bool) (int, error) {
+	switch {
+	case all:
+		return cluster, nil
+	case nodes == 0:
+		return majority(cluster), nil
+	case nodes < majority(cluster) || nodes > cluster:
+		return 0, fmt.Errorf("--nodes %d: between %d (a majority) and %d (every node)", nodes, majority(cluster), cluster)
 	}
-	copy(d[:], t.Digest)
-	return d, nil
+	return nodes, nil
 }
 
 // confirm asks a yes/no question on w and reads the answer from r.

@@ -24,7 +24,7 @@ func TestOfficerID(t *testing.T) {
 
 func TestReviewable(t *testing.T) {
 	good := func() *transferpb.Transfer {
-		return &transferpb.Transfer{State: "pending_approval", Digest: make([]byte, 32), Summary: &transferpb.Summary{}}
+		return &transferpb.Transfer{State: "pending_approval", Digest: make([]byte, 32), Summary: &transferpb.Summary{}, Review: &transferpb.Review{}}
 	}
 	for _, tc := range []struct {
 		name string
@@ -35,17 +35,34 @@ func TestReviewable(t *testing.T) {
 		{"ok/timelocked (a veto is still possible)", func(t *transferpb.Transfer) { t.State = "timelocked" }, ""},
 		{"fail/signed", func(t *transferpb.Transfer) { t.State = "signed" }, "nothing left to decide"},
 		{"fail/denied", func(t *transferpb.Transfer) { t.State = "denied" }, "nothing left to decide"},
-		{"fail/no decoded summary", func(t *transferpb.Transfer) { t.Summary = nil }, "no decoded transaction"},
-		{"fail/short digest", func(t *transferpb.Transfer) { t.Digest = t.Digest[:31] }, "31-byte digest"},
+		{"fail/no decoded summary", func(t *transferpb.Transfer) { t.Summary = nil }, "could not rebuild"},
+		{"fail/nothing to rebuild", func(t *transferpb.Transfer) { t.Review = nil }, "could not rebuild"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := good()
 			tc.edit(tr)
-			_, err := reviewable(tr)
+			err := reviewable(tr)
 			if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("reviewable = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestAskCount(t *testing.T) {
+	for _, tc := range []struct {
+		cluster, nodes int
+		all            bool
+		want           int
+	}{
+		{3, 0, false, 2}, {5, 0, false, 3}, {4, 0, false, 3}, {1, 0, false, 1},
+		{3, 0, true, 3}, {5, 4, false, 4}, {5, 5, false, 5},
+		{3, 1, false, 0}, {5, 2, false, 0}, {3, 4, false, 0},
+	} {
+		got, err := askCount(tc.cluster, tc.nodes, tc.all)
+		if got != tc.want || (err == nil) != (tc.want != 0) {
+			t.Errorf("askCount(%d, %d, %v) = %d, %v; want %d", tc.cluster, tc.nodes, tc.all, got, err, tc.want)
+		}
 	}
 }
 

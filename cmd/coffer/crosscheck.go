@@ -1,38 +1,47 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/internal/devcluster"
+	"github.com/cofferhq/coffer/internal/review"
 )
 
-// crossCheck fetches the transfer from every other node of the cluster
-// with the same client certificate and refuses unless each one shows the
-// same request digest and the same decoded transaction. Each node builds
-// the transaction and its digest itself, so an officer who cross-checks
-// does not rely on one node to show what they sign.
-func crossCheck(ctx context.Context, w io.Writer, l *devcluster.Layout, cc devcluster.ClientCert, seen string, t *transferpb.Transfer) error {
+// majority is how many nodes an officer's client asks by default: more
+// than half of the cluster, which is t+1 for the usual t < n/2, so at
+// least one node that is not compromised built the same request.
+func majority(n int) int { return n/2 + 1 }
+
+// vouch asks the cluster's other nodes for the transfer, with the same
+// client certificate, until need nodes in all (first included) showed the
+// same request. Each node builds the transaction and its digest itself. A
+// node that shows anything else ends it: nothing is signed. Nodes that do
+// not answer are skipped; too few answers is a refusal too.
+func vouch(ctx context.Context, w io.Writer, l *devcluster.Layout, cc devcluster.ClientCert, first string, t *transferpb.Transfer, need int) error {
+	agreed := 1
 	for _, n := range l.Nodes {
-		if n.ID == seen {
+		if agreed >= need {
+			break
+		}
+		if n.ID == first {
 			continue
 		}
 		other, err := fetchFrom(ctx, l, n.ID, cc, t.RequestId)
 		if err != nil {
-			return fmt.Errorf("cross-check with %s: %w", n.ID, err)
+			fmt.Fprintf(w, "  %-11s %s did not answer: %v\n", "cross-check", n.ID, err)
+			continue
 		}
-		if !bytes.Equal(other.Digest, t.Digest) {
-			return fmt.Errorf("cross-check with %s: it shows digest %x, %s showed %x; not signing", n.ID, other.Digest, seen, t.Digest)
+		if err := review.Agree(t, other); err != nil {
+			return fmt.Errorf("%s and %s show different requests (%w); not signing", first, n.ID, err)
 		}
-		if !proto.Equal(other.Summary, t.Summary) {
-			return fmt.Errorf("cross-check with %s: it decodes another transaction than %s; not signing", n.ID, seen)
-		}
-		fmt.Fprintf(w, "  %-11s %s shows the same digest and transaction\n", "cross-check", n.ID)
+		agreed++
+		fmt.Fprintf(w, "  %-11s %s built the same request and digest\n", "cross-check", n.ID)
+	}
+	if agreed < need {
+		return fmt.Errorf("only %d of the %d nodes needed showed the request; not signing", agreed, need)
 	}
 	return nil
 }

@@ -32,6 +32,25 @@ func printTransfer(w io.Writer, t *transferpb.Transfer, now time.Time) {
 	} else {
 		row("summary", "unavailable: the node could not rebuild the transaction under its active policy")
 	}
+	policyRows(row, t, now)
+	row("digest", "%s", hex.EncodeToString(t.Digest))
+	row("policy", "%s", orDash(t.PolicyHash))
+	row("submitted", "%s by %s, expires %s", time.Unix(t.SubmittedAtUnix, 0).UTC().Format(time.RFC3339), orDash(t.Initiator),
+		time.Unix(t.ExpiresAtUnix, 0).UTC().Format(time.RFC3339))
+	if t.Reason != "" {
+		row("reason", "%s", t.Reason)
+	}
+	if t.TxHash != "" {
+		row("tx hash", "%s", t.TxHash)
+	}
+	if len(t.SignedTx) > 0 {
+		row("signed tx", "%s", hex.EncodeToString(t.SignedTx))
+	}
+}
+
+// policyRows shows where the policy stands on t, as the node evaluates
+// it: the rule, what is missing, the timelock, the decisions so far.
+func policyRows(row func(label, format string, args ...any), t *transferpb.Transfer, now time.Time) {
 	row("rule", "%s", orDash(t.Rule))
 	if len(t.Missing) == 0 {
 		row("missing", "nothing")
@@ -50,19 +69,6 @@ func printTransfer(w io.Writer, t *transferpb.Transfer, now time.Time) {
 			label = "decisions"
 		}
 		row(label, "%s %s at %s", a.Officer, a.Verdict, time.Unix(a.AtUnix, 0).UTC().Format(time.RFC3339))
-	}
-	row("digest", "%s", hex.EncodeToString(t.Digest))
-	row("policy", "%s", orDash(t.PolicyHash))
-	row("submitted", "%s by %s, expires %s", time.Unix(t.SubmittedAtUnix, 0).UTC().Format(time.RFC3339), orDash(t.Initiator),
-		time.Unix(t.ExpiresAtUnix, 0).UTC().Format(time.RFC3339))
-	if t.Reason != "" {
-		row("reason", "%s", t.Reason)
-	}
-	if t.TxHash != "" {
-		row("tx hash", "%s", t.TxHash)
-	}
-	if len(t.SignedTx) > 0 {
-		row("signed tx", "%s", hex.EncodeToString(t.SignedTx))
 	}
 }
 

@@ -1,19 +1,17 @@
 package gate
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
 	"regexp"
-	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/chain/btc"
+	"github.com/cofferhq/coffer/internal/review"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/policy"
 )
@@ -132,7 +130,7 @@ func (g *Gate) Build(pv *PolicyView, in *transferpb.Intent, initiator, role stri
 	b.Req.ID, b.Req.Initiator, b.Req.InitiatorRole = in.RequestId, initiator, role
 	b.Req.Source, b.Req.To, b.Req.Asset = src.ID, b.To, asset.ID
 	b.Req.SubmittedAt, b.Req.ExpiresAt = submitted.UTC(), expires
-	b.Digest = requestDigest(in.RequestId, src.ID, b.Canon, b.Unsigned, b.Sighashes, pv.Hash, expires)
+	b.Digest = review.RequestDigest(in.RequestId, src.ID, b.Canon, b.Unsigned, b.Sighashes, pv.Hash, expires)
 	b.Req.Digest = policy.Hash(b.Digest)
 	b.Summary.SourceWallet, b.Summary.SourceClass = src.ID, string(src.Class)
 	b.Summary.DestinationClass = "external"
@@ -140,30 +138,4 @@ func (g *Gate) Build(pv *PolicyView, in *transferpb.Intent, initiator, role stri
 		b.Summary.DestinationWallet, b.Summary.DestinationClass = b.Dst.ID, string(b.Dst.Class)
 	}
 	return b, nil
-}
-
-// requestDigest is DESIGN.md §5's request digest: SHA-256 over a domain tag
-// and the length-prefixed request ID, wallet, intent, unsigned transaction,
-// sighashes, policy hash and expiry.
-func requestDigest(id, wallet string, intent, unsigned []byte, sighashes [][32]byte, policyHash string, expires time.Time) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("coffer/transfer/v1"))
-	lp := func(b []byte) {
-		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(b))))
-		h.Write(b)
-	}
-	lp([]byte(id))
-	lp([]byte(wallet))
-	lp(intent)
-	lp(unsigned)
-	var all []byte
-	for _, s := range sighashes {
-		all = append(all, s[:]...)
-	}
-	lp(all)
-	lp([]byte(policyHash))
-	lp([]byte(strconv.FormatInt(expires.Unix(), 10)))
-	var d [32]byte
-	copy(d[:], h.Sum(nil))
-	return d
 }

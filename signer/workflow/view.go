@@ -30,7 +30,7 @@ func (w *Workflow) View(t ledger.Transfer) *transferpb.Transfer {
 	if err != nil {
 		return v
 	}
-	v.Summary = b.Summary
+	v.Summary, v.Review = b.Summary, b.Review()
 	if !t.State.Final() && t.State != ledger.StateSigning {
 		if d, _, err := w.gate.Decide(pv, b, t, now); err == nil {
 			for _, m := range d.Missing {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"gopkg.in/yaml.v3"
 
 	"github.com/cofferhq/coffer/api/transferpb"
@@ -191,9 +192,12 @@ func TestCLITransfer(t *testing.T) {
 	})
 	t.Run("ok/tom then tina approve and the refill is signed", func(t *testing.T) {
 		out := cli(t, "approve", "cli-refill-1", "--officer", "tom", "--yes", "--cross-check")
-		cliMustContain(t, "tom's approve", out, "node2 shows the same digest and transaction", "node3 shows the same digest and transaction",
-			"btc-hot (hot) "+w["btc-hot"].Address, "btc-cold (cold)", "rule        refill-btc",
-			"missing     approvals from treasury: 0 of 2", "timelock    ", "digest      "+hex.EncodeToString(get(t, "cli-refill-1").Digest),
+		cliMustContain(t, "tom's approve", out, "node2 built the same request and digest", "node3 built the same request and digest",
+			"rebuilt here from the intent and decoded from the transaction bytes",
+			"pays        3000000 sat to "+w["btc-hot"].Address+` (the intent names "btc-hot")`, "from        "+w["btc-cold"].Address,
+			"sat back to "+w["btc-cold"].Address, "input 0     "+refill.Btc.Utxos[0].Txid+":0: 5000000 sat",
+			"wallets     the node names btc-cold (cold) → btc-hot (hot)", "rule        refill-btc",
+			"missing     approvals from treasury: 0 of 2", "timelock    ", "digest      "+hex.EncodeToString(get(t, "cli-refill-1").Digest)+" (recomputed here)",
 			"approve recorded for cli-refill-1 by tom: state pending_approval", "still missing: approvals from treasury: 1 of 2")
 		// tina signs with her key on a PKCS#11 token, and confirms on standard input
 		env, flags := cliOfficerToken(t, tr.Layout.Path("tina.key"), "tina-approval")
@@ -201,7 +205,7 @@ func TestCLITransfer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("tina's approve: %v\n%s", err, out)
 		}
-		cliMustContain(t, "tina's approve", out, "btc-hot (hot)", "refill-btc", "approvals from treasury: 1 of 2", "tom approve at",
+		cliMustContain(t, "tina's approve", out, "node1 built the same request and digest", "btc-hot (hot)", "refill-btc", "approvals from treasury: 1 of 2", "tom approve at",
 			`PKCS#11 token "officer", key "tina-approval"`, "[y/N]", "approve recorded for cli-refill-1 by tina")
 		if strings.Contains(out, strings.TrimPrefix(env[1], "OFFICER_PIN=")) {
 			t.Fatal("the output contains the PIN")
@@ -226,12 +230,50 @@ func TestCLITransfer(t *testing.T) {
 			t.Fatalf("after the veto: %s", got.State)
 		}
 	})
+	t.Run("fail/a node showing another request: approve refuses before anything is signed", func(t *testing.T) {
+		cli(t, "transfer", "submit", "--intent", cliWriteIntent(t, devcluster.BTCIntent("cli-refill-4", w["btc-cold"], "btc-hot", 1_500_000,
+			devcluster.FakeUTXO(w["btc-cold"], 2_000_000))))
+		cli(t, "transfer", "submit", "--intent", cliWriteIntent(t, devcluster.BTCIntent("cli-refill-5", w["btc-cold"], "btc-hot", 1_700_000,
+			devcluster.FakeUTXO(w["btc-cold"], 2_000_000))))
+		other := get(t, "cli-refill-5")
+		withLyingAPINode3(t, c, withdrawal.Transfers, func(s *lyingTransfers) {
+			for _, tc := range []struct {
+				name string
+				lie  func(*transferpb.Transfer) *transferpb.Transfer
+				want string
+			}{
+				{"another request's digest", func(t *transferpb.Transfer) *transferpb.Transfer {
+					x := proto.Clone(t).(*transferpb.Transfer)
+					x.Digest = other.Digest
+					return x
+				}, "shows digest"},
+				{"another request, all of it, under this one's ID", func(t *transferpb.Transfer) *transferpb.Transfer {
+					x := proto.Clone(other).(*transferpb.Transfer)
+					x.RequestId = t.RequestId
+					return x
+				}, `is request "cli-refill-5"`},
+			} {
+				s.lie.Store(&tc.lie)
+				cliMustContain(t, tc.name+", asked first", cliFails(t, "approve", "cli-refill-4", "--officer", "tom", "--yes", "--node", "node3"),
+					"node3 shows a request this client cannot rebuild", tc.want, "not signing")
+				cliMustContain(t, tc.name+", asked last", cliFails(t, "approve", "cli-refill-4", "--officer", "tom", "--yes", "--node", "node1", "--cross-check"),
+					"node2 built the same request and digest", "node1 and node3 show different requests", "not signing")
+			}
+			if n := s.decides.Load(); n != 0 {
+				t.Fatalf("the client sent %d decisions to the lying node", n)
+			}
+		})
+		if got := get(t, "cli-refill-4"); len(got.Approvals) != 0 || got.State != "pending_approval" {
+			t.Fatalf("a refused approval changed the request: %s, %v", got.State, got.Approvals)
+		}
+	})
 	t.Run("fail/cross-check refuses to sign what a node cannot confirm", func(t *testing.T) {
 		in := devcluster.BTCIntent("cli-refill-3", w["btc-cold"], "btc-hot", 1_000_000, devcluster.FakeUTXO(w["btc-cold"], 2_000_000))
 		cli(t, "transfer", "submit", "--intent", cliWriteIntent(t, in))
 		c.StopNode("node3") // last subtest: the cluster is not needed whole again
 		out := cliFails(t, "approve", "cli-refill-3", "--officer", "tom", "--yes", "--cross-check")
-		cliMustContain(t, "cross-check without node3", out, "node2 shows the same digest", "cross-check with node3")
+		cliMustContain(t, "cross-check without node3", out, "node2 built the same request and digest", "node3 did not answer",
+			"only 2 of the 3 nodes needed showed the request; not signing")
 		if got := get(t, "cli-refill-3"); len(got.Approvals) != 0 {
 			t.Fatalf("an approval was recorded although the cross-check failed: %v", got.Approvals)
 		}
