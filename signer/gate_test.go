@@ -110,6 +110,13 @@ rules:
 // temp bbolt file, an in-memory keystore, a signed policy and a key record.
 func gateNode(t testing.TB) (*Node, *audittest.FailingKeystore, *countingKeystore, []byte) {
 	t.Helper()
+	n, failing, ks, hotPub, _ := gateNodeAdmin(t)
+	return n, failing, ks, hotPub
+}
+
+// gateNodeAdmin is gateNode, with the policy admin's key (a quorum of one).
+func gateNodeAdmin(t testing.TB) (*Node, *audittest.FailingKeystore, *countingKeystore, []byte, ed25519.PrivateKey) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := ledger.Open(filepath.Join(t.TempDir(), "node.db"), ledger.Options{}, log)
 	if err != nil {
@@ -163,7 +170,7 @@ func gateNode(t testing.TB) (*Node, *audittest.FailingKeystore, *countingKeystor
 		}
 	}
 	startSoloReplica(t, n)
-	return n, failing, ks, hotPub
+	return n, failing, ks, hotPub, adminKey
 }
 
 // TestGateLogsBeforeItUnseals: when the audit log cannot take the decision

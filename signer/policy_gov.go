@@ -126,7 +126,7 @@ func (n *Node) replayPolicies() error {
 			return fmt.Errorf("replay policy %s: %w", v.Hash, err)
 		}
 	}
-	return nil
+	return n.syncWhitelistSeen()
 }
 
 // reloadPolicies rebuilds the history from the genesis and the ledger

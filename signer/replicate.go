@@ -89,6 +89,10 @@ func (n *Node) observe(r replica.Result) {
 			n.log.Error("record when a request was seen", "request", r.ID, "err", err)
 		}
 	case r.Kind == ledger.CmdPolicy:
+		if err := n.syncWhitelistSeen(); err != nil {
+			// fails closed: an entry without a record is seen now
+			n.log.Error("record whitelist entries seen", "err", err)
+		}
 		n.logPolicyActivated(strings.TrimPrefix(r.ID, "policy:"))
 	case r.Kind == ledger.CmdKey && r.Proposer == n.cfg.Node:
 		if err := n.recoverKeys(); err != nil {

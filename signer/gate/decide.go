@@ -9,9 +9,10 @@ import (
 )
 
 // approvalsState is the policy state without spends: the transfer's
-// recorded approvals, each verified when it was recorded.
-func approvalsState(t ledger.Transfer) (policy.State, error) {
-	var snap policy.Snapshot
+// recorded approvals, each verified when it was recorded, and when the
+// destination's whitelist entries activate on this node.
+func approvalsState(t ledger.Transfer, acts []policy.WhitelistActivation) (policy.State, error) {
+	snap := policy.Snapshot{WhitelistActivations: acts}
 	for _, a := range t.Approvals {
 		var v policy.Verdict
 		if err := v.UnmarshalText([]byte(a.Verdict)); err != nil {
@@ -28,7 +29,11 @@ func approvalsState(t ledger.Transfer) (policy.State, error) {
 // index (a reservation names it, so the log refuses the reservation if
 // another spend changed since).
 func (g *Gate) Decide(pv *PolicyView, b *Built, t ledger.Transfer, now time.Time) (policy.Decision, uint64, error) {
-	st, err := approvalsState(t)
+	acts, err := g.whitelistActivations(pv, b, now)
+	if err != nil {
+		return policy.Decision{}, 0, err
+	}
+	st, err := approvalsState(t, acts)
 	if err != nil {
 		return policy.Decision{}, 0, err
 	}
@@ -60,6 +65,28 @@ func (g *Gate) Decide(pv *PolicyView, b *Built, t ledger.Transfer, now time.Time
 		d, index = policy.Evaluate(pv.Policy, st.WithBook(v, t.ID), req, now), v.Index()
 	})
 	return d, index, nil
+}
+
+// whitelistActivations is, for each whitelist entry of the request's
+// destination, when this node activates it: its first sight of the entry
+// (ledger.MarkWhitelistSeen) plus the whitelist's active_after. An entry
+// this node has no record of was never seen in an effective version: it
+// counts as seen now. The policy takes the later of this and the entry's
+// added_at + active_after.
+func (g *Gate) whitelistActivations(pv *PolicyView, b *Built, now time.Time) ([]policy.WhitelistActivation, error) {
+	refs := pv.Whitelisted[addrKey(string(b.Src.Chain), b.Req.To)]
+	out := make([]policy.WhitelistActivation, 0, len(refs))
+	for _, r := range refs {
+		seen, ok, err := g.store.WhitelistSeen(r.Key)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			seen = now
+		}
+		out = append(out, policy.WhitelistActivation{Whitelist: r.Key.Whitelist, Address: r.Key.Address, ActiveFrom: seen.Add(r.ActiveAfter)})
+	}
+	return out, nil
 }
 
 // seenSkew is how much earlier than this node saw it a request may have

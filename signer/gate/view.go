@@ -9,6 +9,7 @@ import (
 
 	"github.com/cofferhq/coffer/chain/btc"
 	"github.com/cofferhq/coffer/chain/eth"
+	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/policy"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
@@ -34,12 +35,41 @@ type PolicyView struct {
 	// Window is the longest limit Window of any rule: spends older than
 	// now-Window can change no decision, so a decision never reads them.
 	Window time.Duration
+	// Whitelisted maps an address (addrKey) to the whitelist entries that
+	// list it.
+	Whitelisted map[string][]WhitelistRef
+}
+
+// WhitelistRef is one whitelist entry of an address: the node activates
+// it no earlier than its first sight plus ActiveAfter.
+type WhitelistRef struct {
+	Key         ledger.WhitelistEntryKey
+	ActiveAfter time.Duration
+}
+
+// WhitelistEntries lists every whitelist entry of the policy.
+func (v *PolicyView) WhitelistEntries() []ledger.WhitelistEntryKey {
+	var out []ledger.WhitelistEntryKey
+	for _, refs := range v.Whitelisted {
+		for _, r := range refs {
+			out = append(out, r.Key)
+		}
+	}
+	return out
 }
 
 func NewPolicyView(p *policy.Policy) (*PolicyView, error) {
 	doc := p.Document()
 	v := &PolicyView{Policy: p, Hash: p.Hash().String(), Wallets: map[string]WalletInfo{},
-		ByAddr: map[string]WalletInfo{}, Assets: map[string]policy.Asset{}}
+		ByAddr: map[string]WalletInfo{}, Assets: map[string]policy.Asset{}, Whitelisted: map[string][]WhitelistRef{}}
+	for _, wl := range doc.Whitelists {
+		for _, e := range wl.Entries {
+			k := addrKey(string(wl.Chain), e.Address)
+			v.Whitelisted[k] = append(v.Whitelisted[k], WhitelistRef{
+				Key:         ledger.WhitelistEntryKey{Whitelist: wl.ID, Address: strings.TrimPrefix(k, string(wl.Chain)+":")},
+				ActiveAfter: wl.ActiveAfter.D()})
+		}
+	}
 	for _, a := range doc.Assets {
 		v.Assets[a.ID] = a
 	}
