@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // bucketInputs: outpoint ("txid:vout") → pinnedInput (JSON): the amount
@@ -56,18 +58,48 @@ func (r *Reservation) checkInputs() error {
 	return nil
 }
 
+// CheckPinned returns an ErrConflict naming both statements when an input
+// of ins states another amount or script than the ledger pinned for its
+// outpoint: a request can be refused at submission, on any node, before
+// a reservation is tried.
+func (s *Store) CheckPinned(ins []Input) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketInputs)
+		if b == nil {
+			return nil
+		}
+		for _, in := range ins {
+			if err := checkPin(b.Get([]byte(in.Outpoint)), in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// checkPin compares in with the pinned value v (nil: not pinned).
+func checkPin(v []byte, in Input) error {
+	if v == nil {
+		return nil
+	}
+	var p pinnedInput
+	if err := json.Unmarshal(v, &p); err != nil {
+		return fmt.Errorf("%w: pinned input %s: %v", ErrCorrupt, in.Outpoint, err)
+	}
+	if p.Amount != in.Amount || !bytes.Equal(p.Script, in.Script) {
+		return fmt.Errorf("%w: %s was stated as %d sat (script %x) by request %s; this request states %d sat (script %x)",
+			ErrConflict, in.Outpoint, p.Amount, p.Script, p.By, in.Amount, in.Script)
+	}
+	return nil
+}
+
 // pinInputs refuses inputs that state another amount or script than the
 // first reservation of their outpoint did, and pins the new ones.
 func (l *ledgerTx) pinInputs(id string, ins []Input) error {
 	for _, in := range ins {
 		if v := l.inputs.Get([]byte(in.Outpoint)); v != nil {
-			var p pinnedInput
-			if err := json.Unmarshal(v, &p); err != nil {
-				return fmt.Errorf("%w: pinned input %s: %v", ErrCorrupt, in.Outpoint, err)
-			}
-			if p.Amount != in.Amount || !bytes.Equal(p.Script, in.Script) {
-				return fmt.Errorf("%w: %s was stated as %d sat (script %x) by request %s; this request states %d sat (script %x)",
-					ErrConflict, in.Outpoint, p.Amount, p.Script, p.By, in.Amount, in.Script)
+			if err := checkPin(v, in); err != nil {
+				return err
 			}
 			continue
 		}

@@ -127,6 +127,11 @@ func (g *Gate) Build(pv *PolicyView, in *transferpb.Intent, initiator, role stri
 	if err != nil {
 		return nil, err
 	}
+	// an input stated otherwise than the ledger pinned it is refused here,
+	// on whichever node builds the request, not only at reservation
+	if err := g.store.CheckPinned(b.Inputs); err != nil {
+		return nil, IntentErr("%v", err)
+	}
 	b.Req.ID, b.Req.Initiator, b.Req.InitiatorRole = in.RequestId, initiator, role
 	b.Req.Source, b.Req.To, b.Req.Asset = src.ID, b.To, asset.ID
 	b.Req.SubmittedAt, b.Req.ExpiresAt = submitted.UTC(), expires

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cofferhq/coffer/api/peerpb"
@@ -245,6 +247,24 @@ func TestAttacks(t *testing.T) {
 		}
 		if signed != 1 {
 			t.Fatalf("%d requests signed with one nonce", signed)
+		}
+	})
+	t.Run("fail/an intent restating a signed input's amount is refused on every node: no splice", func(t *testing.T) {
+		// BIP-143 signs each input's stated amount: two intents over the
+		// same outpoints, each understating a different input, would build
+		// the same bytes and splice into a transaction paying the
+		// difference as fee. The first statement is pinned for good.
+		x, y := devcluster.FakeUTXO(w["btc-hot"], 3_000_000), devcluster.FakeUTXO(w["btc-hot"], 2_000_000)
+		first := submit(devcluster.BTCIntent("splice-a", w["btc-hot"], "btc-cold", 1_000_000, x, y))
+		verifyBTC(t, cl.wait(first.RequestId, "signed"), []*transferpb.UTXO{x, y})
+		x2, y2 := proto.Clone(x).(*transferpb.UTXO), proto.Clone(y).(*transferpb.UTXO)
+		x2.Amount, y2.Amount = 2_000_000, 3_000_000 // the same total, spliced
+		for _, n := range []string{"node1", "node2", "node3"} {
+			_, err := cl.as(n, tr.Withdrawal).Submit(ctx, &transferpb.SubmitRequest{Intent: devcluster.BTCIntent("splice-b-"+n, w["btc-hot"], "btc-cold", 1_000_000, x2, y2)})
+			if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), x.Txid+":0 was stated as 3000000 sat") ||
+				!strings.Contains(err.Error(), "by request splice-a; this request states 2000000 sat") {
+				t.Fatalf("%s took an intent restating a pinned input: %v", n, err)
+			}
 		}
 	})
 	t.Run("ok/nodes restarted mid-request: it completes once", func(t *testing.T) {
