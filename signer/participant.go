@@ -183,6 +183,9 @@ func (n *Node) RunSession(ctx context.Context, from string, req *peerpb.RunReque
 	}
 	start := time.Now()
 	res, err := e.runAll(rctx, transport{n.client})
+	if err == nil {
+		err = withheld(req.SessionId, res)
+	}
 	var resp *peerpb.RunResponse
 	if err != nil {
 		if e.onFailure != nil {

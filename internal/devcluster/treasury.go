@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/template"
 	"time"
 
@@ -52,6 +53,51 @@ type TreasuryOptions struct {
 	RefillTimelock time.Duration
 	SAFUTimelock   time.Duration
 	ChainID        uint64
+
+	// Policy, when set, writes the genesis policy from what SetupTreasury
+	// made (the wallets, the officers' and admins' keys) instead of the
+	// development template. Keys, Wallets, Officers, Admins and Network
+	// then say what to make (each defaults to the template's).
+	Policy   func(PolicyParts) ([]byte, error)
+	Keys     []string     // threshold keys to generate
+	Wallets  []WalletSpec // wallets derived from them
+	Officers [][2]string  // officer ID, group
+	Admins   []string     // the first two sign the genesis policy
+	Network  string       // bitcoin network of the wallets
+}
+
+// WalletSpec is one wallet to derive: its ID, chain, class and key
+// reference ("key" or "key/index").
+type WalletSpec struct{ ID, Chain, Class, Key string }
+
+// PolicyParts is what SetupTreasury made for a policy: every wallet, and
+// the policy key ("ed25519:…") of every officer and admin, by ID.
+type PolicyParts struct {
+	Wallets  map[string]Wallet
+	Officers map[string]string
+	Admins   map[string]string
+}
+
+func (o *TreasuryOptions) defaults() {
+	if o.ChainID == 0 {
+		o.ChainID = 1337
+	}
+	if o.Keys == nil {
+		o.Keys = []string{"hot", "cold", "safu"}
+	}
+	if o.Wallets == nil {
+		o.Wallets = []WalletSpec{{"btc-hot", "btc", "hot", "hot"}, {"btc-cold", "btc", "cold", "cold"}, {"btc-safu", "btc", "safu", "safu"},
+			{"eth-hot", "eth", "hot", "hot/1"}, {"eth-cold", "eth", "cold", "cold/1"}}
+	}
+	if o.Officers == nil {
+		o.Officers = officerGroups
+	}
+	if o.Admins == nil {
+		o.Admins = []string{"admin-ana", "admin-ben"}
+	}
+	if o.Network == "" {
+		o.Network = "regtest"
+	}
 }
 
 var officerGroups = [][2]string{{"tom", "treasury"}, {"tina", "treasury"}, {"rita", "risk"}}
@@ -60,9 +106,7 @@ var officerGroups = [][2]string{{"tom", "treasury"}, {"tina", "treasury"}, {"rit
 // policy, and restarts every node with it.
 func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writer) (*Treasury, error) {
 	l := c.Layout
-	if o.ChainID == 0 {
-		o.ChainID = 1337
-	}
+	o.defaults()
 	tr := &Treasury{Layout: l, Officers: map[string]ClientCert{}, Wallets: map[string]Wallet{}, ChainID: o.ChainID}
 	cl, err := l.Dial(l.Nodes[0].ID)
 	if err != nil {
@@ -74,7 +118,7 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 		all = append(all, n.ID)
 	}
 	keys := map[string]*operatorpb.KeyInfo{}
-	for _, k := range []string{"hot", "cold", "safu"} {
+	for _, k := range o.Keys {
 		fmt.Fprintf(w, "  keygen %s (2-of-%d)…\n", k, len(all))
 		st, err := cl.Operator.Keygen(ctx, &operatorpb.KeygenRequest{KeyId: k, Threshold: 1, Parties: all})
 		if err != nil {
@@ -91,15 +135,12 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 			}
 		}
 	}
-	for _, spec := range []struct{ id, chain, class, key string }{
-		{"btc-hot", "btc", "hot", "hot"}, {"btc-cold", "btc", "cold", "cold"}, {"btc-safu", "btc", "safu", "safu"},
-		{"eth-hot", "eth", "hot", "hot/1"}, {"eth-cold", "eth", "cold", "cold/1"},
-	} {
-		wl, err := deriveWallet(keys, spec.id, spec.chain, spec.class, spec.key)
+	for _, spec := range o.Wallets {
+		wl, err := deriveWallet(keys, spec.ID, spec.Chain, spec.Class, spec.Key, o.Network)
 		if err != nil {
 			return nil, err
 		}
-		tr.Wallets[spec.id] = wl
+		tr.Wallets[spec.ID] = wl
 	}
 	ca, err := LoadCA(l)
 	if err != nil {
@@ -109,16 +150,18 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 		"SAFUTimelock": o.SAFUTimelock.String(), "PartnerAdded": time.Now().UTC().Add(-2 * time.Hour).Format(time.RFC3339)}
 	type party struct{ ID, Key, Group string }
 	var officers, admins []party
-	for _, og := range officerGroups {
+	parts := PolicyParts{Wallets: tr.Wallets, Officers: map[string]string{}, Admins: map[string]string{}}
+	for _, og := range o.Officers {
 		cc, pub, err := l.issueFile(ca, og[0], pki.RoleOfficer)
 		if err != nil {
 			return nil, err
 		}
 		tr.Officers[og[0]] = cc
 		officers = append(officers, party{ID: og[0], Key: policyKey(pub), Group: og[1]})
+		parts.Officers[og[0]] = policyKey(pub)
 	}
 	adminSigners := map[string]ed25519.PrivateKey{}
-	for _, id := range []string{"admin-ana", "admin-ben"} {
+	for _, id := range o.Admins {
 		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 		adminSigners[id] = priv
 		kp, _ := pki.KeyPEM(priv)
@@ -126,21 +169,28 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 			return nil, err
 		}
 		admins = append(admins, party{ID: id, Key: policyKey(pub)})
+		parts.Admins[id] = policyKey(pub)
 	}
 	// a partner's deposit address (external: no policy wallet holds it)
-	partner, err := deriveWallet(keys, "partner", "btc", "external", "safu/99")
+	partner, err := deriveWallet(keys, "partner", "btc", "external", o.Keys[len(o.Keys)-1]+"/99", o.Network)
 	if err != nil {
 		return nil, err
 	}
 	tr.Partner = partner.Address
 	data["Partner"], data["Officers"], data["Admins"] = tr.Partner, officers, admins
 	var ws []Wallet
-	for _, id := range []string{"btc-hot", "btc-cold", "btc-safu", "eth-hot", "eth-cold"} {
-		ws = append(ws, tr.Wallets[id])
+	for _, spec := range o.Wallets {
+		ws = append(ws, tr.Wallets[spec.ID])
 	}
 	data["Wallets"] = ws
 	var doc bytes.Buffer
-	if err := template.Must(template.New("policy").Parse(policyTemplate)).Execute(&doc, data); err != nil {
+	if o.Policy != nil {
+		b, err := o.Policy(parts)
+		if err != nil {
+			return nil, err
+		}
+		doc.Write(b)
+	} else if err := template.Must(template.New("policy").Parse(policyTemplate)).Execute(&doc, data); err != nil {
 		return nil, err
 	}
 	p, err := policy.Load(doc.Bytes())
@@ -152,7 +202,7 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 		return nil, err
 	}
 	var sigFiles []string
-	for _, id := range []string{"admin-ana", "admin-ben"} {
+	for _, id := range o.Admins[:min(2, len(o.Admins))] {
 		sig, err := policy.SignPolicy(rand.Reader, adminSigners[id], id, p.Hash())
 		if err != nil {
 			return nil, err
@@ -164,7 +214,7 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 		}
 		sigFiles = append(sigFiles, f)
 	}
-	fmt.Fprintf(w, "  policy %s signed by admin-ana and admin-ben (quorum 2)\n", p.Hash().Short())
+	fmt.Fprintf(w, "  policy %s signed by %s\n", p.Hash().Short(), strings.Join(o.Admins[:min(2, len(o.Admins))], " and "))
 	for _, n := range l.Nodes {
 		if err := l.setPolicy(n, tr.PolicyFile, sigFiles); err != nil {
 			return nil, err
@@ -183,7 +233,7 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 	return tr, nil
 }
 
-func deriveWallet(keys map[string]*operatorpb.KeyInfo, id, chain, class, keyRef string) (Wallet, error) {
+func deriveWallet(keys map[string]*operatorpb.KeyInfo, id, chain, class, keyRef, network string) (Wallet, error) {
 	base, path := keyRef, []uint32(nil)
 	if i := bytes.IndexByte([]byte(keyRef), '/'); i > 0 {
 		base = keyRef[:i]
@@ -209,7 +259,7 @@ func deriveWallet(keys map[string]*operatorpb.KeyInfo, id, chain, class, keyRef 
 	}
 	wl := Wallet{ID: id, Chain: chain, Class: class, KeyID: keyRef, PubKey: pub}
 	if chain == "btc" {
-		wl.Address, err = btc.P2WPKHAddress(pub, "regtest")
+		wl.Address, err = btc.P2WPKHAddress(pub, network)
 	} else {
 		wl.Address, err = eth.AddressFromPubKeyBytes(pub)
 	}
