@@ -124,6 +124,8 @@ func (r *Reservation) validate() error {
 		return invalid("nonce key %q must look like chain/address#nonce", r.NonceKey)
 	case !amountPattern.MatchString(r.Spend.Amount) || len(r.Spend.Amount) > maxAmount:
 		return invalid("spend amount %q must be a decimal in base units", r.Spend.Amount)
+	case r.Spend.Fee != "" && (!amountPattern.MatchString(r.Spend.Fee) || len(r.Spend.Fee) > maxAmount):
+		return invalid("spend fee %q must be a decimal in native base units", r.Spend.Fee)
 	case len(r.Spend.Rule) > maxName:
 		return invalid("spend rule longer than %d bytes", maxName)
 	case len(r.Resumes) > maxSession:

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,27 @@ func TestApplyCommandShape(t *testing.T) {
 		{name: "fail/complete carrying a reason", setup: reach[StateSigning],
 			cmd: with(completeCmd("t1", "s1", "tx"), func(c *Command) { c.Reason = "done" }), want: ErrInvalid},
 		{name: "fail/submit carrying not_before", cmd: with(submit("t1", StateReady), func(c *Command) { c.NotBefore = at(1) }), want: ErrInvalid},
+	}
+	// A spend's fee is optional (spends recorded before fees counted have
+	// none) and, when present, a canonical decimal like the amount.
+	withFee := func(fee string) Command {
+		return with(reserveCmd("t1", "s1", "aa:0"), func(c *Command) { c.Reservation.Spend.Fee = fee })
+	}
+	cases = append(cases,
+		applyCase{name: "ok/reserve with a fee", setup: ready, cmd: withFee("282"), check: func(t *testing.T, got Transfer, s *Store) {
+			spends, err := s.Spends(time.Time{})
+			if err != nil || len(spends) != 1 || spends[0].Fee != "282" || got.Reservation.Spend.Fee != "282" {
+				t.Fatalf("spends %+v, reservation %+v (%v)", spends, got.Reservation, err)
+			}
+		}},
+		applyCase{name: "ok/reserve with a zero fee", setup: ready, cmd: withFee("0")},
+		applyCase{name: "ok/reserve without a fee", setup: ready, cmd: withFee("")},
+	)
+	for _, bad := range [][2]string{
+		{"negative", "-1"}, {"signed", "+1"}, {"leading zero", "0282"}, {"fraction", "2.5"}, {"exponent", "1e3"},
+		{"hex", "0x1a"}, {"space", " 282"}, {"too long", strings.Repeat("9", 79)},
+	} {
+		cases = append(cases, applyCase{name: "fail/reserve with a fee " + bad[0], setup: ready, cmd: withFee(bad[1]), want: ErrInvalid})
 	}
 	runApply(t, cases)
 }

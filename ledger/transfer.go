@@ -145,7 +145,8 @@ type Superseded struct {
 const MaxResumptions = 16
 
 // Spend is what a reserved or signed transfer counts against sliding-window
-// limits.
+// limits. Fee is its maximum fee in native base units of the source's chain
+// (decimal; empty in spends recorded before fees counted).
 type Spend struct {
 	At     time.Time `json:"at"`
 	Source string    `json:"source"`
@@ -153,6 +154,7 @@ type Spend struct {
 	Rule   string    `json:"rule"`
 	Asset  string    `json:"asset"`
 	Amount string    `json:"amount"`
+	Fee    string    `json:"fee,omitempty"`
 }
 
 // Result is the signed transaction a session produced.

@@ -13,6 +13,10 @@ func (ev *evaluation) apply(r *rule, rq *resolved) {
 		ev.deny("rule " + r.r.ID + " denies")
 		return
 	}
+	if why := ev.ruleFee(r, rq); why != "" {
+		ev.deny(why)
+		return
+	}
 	if why := ev.limits(r, rq); why != "" {
 		ev.deny(why)
 		return
@@ -64,12 +68,17 @@ func (ev *evaluation) apply(r *rule, rq *resolved) {
 
 // limits checks every sliding window of r; the request itself counts.
 // Each limit adds one trace line; the first exceeded one is the denial.
+// A source-scoped amount of the native asset also counts fees (every
+// spend's from the source, and the request's): see Limit.
 func (ev *evaluation) limits(r *rule, rq *resolved) string {
 	var sum big.Int
-	buf := make([]byte, 0, 160)
+	fees := &ev.feeSum
+	buf := ev.scratch()
+	horizon := ev.st.spends.horizon()
 	for i, l := range r.r.Limits {
 		since := ev.now.Add(-l.Window.D())
 		w := window{sum: sum.SetInt64(0)}
+		withFees := false
 		buf = append(buf[:0], "limit "...)
 		switch l.Scope {
 		case ScopeRule:
@@ -78,6 +87,11 @@ func (ev *evaluation) limits(r *rule, rq *resolved) string {
 		case ScopeSource:
 			buf = append(append(buf, "source "...), rq.src.w.ID...)
 			ev.st.spends.addWindow(&w, ScopeSource, rq.src.w.ID, rq.asset.id, since)
+			if withFees = l.MaxAmount != nil && rq.asset.contract == ""; withFees {
+				fees.SetInt64(0)
+				ev.st.spends.addFees(fees, rq.src.w.ID, since)
+				fees.Add(fees, ev.req.Fee.big())
+			}
 		case ScopeDestination:
 			buf = append(buf, "destination "...)
 			if rq.dst != nil {
@@ -91,6 +105,9 @@ func (ev *evaluation) limits(r *rule, rq *resolved) string {
 			}
 		}
 		buf = since.AppendFormat(append(buf, r.windows[i]...), time.RFC3339Nano)
+		if since.Before(horizon) {
+			return string(buf) + ": cannot be checked, this node holds spends only from " + horizon.Format(time.RFC3339Nano)
+		}
 		count := w.count + 1
 		total := w.sum.Add(w.sum, ev.req.Amount.big())
 		over := false
@@ -101,15 +118,23 @@ func (ev *evaluation) limits(r *rule, rq *resolved) string {
 			over = count > l.MaxCount
 		}
 		if l.MaxAmount != nil && !over {
+			amounts := total
+			if withFees {
+				total = ev.feeTotal.Add(amounts, fees)
+			}
 			buf = appendBig(append(buf, ": "...), total)
-			buf = append(append(append(buf, ' '), rq.asset.id...), " incl. this one (max "...)
-			buf = append(appendBig(buf, l.MaxAmount.big()), ')')
+			buf = append(append(append(buf, ' '), rq.asset.id...), " incl. this one"...)
+			if withFees {
+				buf = appendBig(append(buf, " and fees ("...), amounts)
+				buf = append(appendBig(append(buf, " + fees "...), fees), ')')
+			}
+			buf = append(appendBig(append(buf, " (max "...), l.MaxAmount.big()), ')')
 			over = total.Cmp(l.MaxAmount.big()) > 0
 		}
 		if over {
 			return string(buf)
 		}
-		ev.trace(string(buf))
+		ev.traceLine(buf)
 	}
 	return ""
 }

@@ -15,6 +15,8 @@ import (
 func TestAttackSplitTransferPastVelocityLimit(t *testing.T) {
 	p := pt.New().Policy(t)
 	// withdraw-btc: source btc-hot ≤ 2 BTC and ≤ 5 transfers per hour, ≤ 5 BTC per day.
+	// Source windows of BTC count what leaves btc-hot: amount + fee (5000 sat).
+	const fee = 5000
 	run := func(chunk uint64, every time.Duration, n int) (allowed int, total uint64) {
 		var spends []policy.Spend
 		for i := range n {
@@ -24,17 +26,22 @@ func TestAttackSplitTransferPastVelocityLimit(t *testing.T) {
 			d := evaluate(t, p, policy.Snapshot{Spends: spends}, req, now)
 			if d.Effect == policy.EffectAllow {
 				allowed++
-				total += chunk
-				spends = append(spends, policy.Spend{At: now, Source: "btc-hot", To: pt.BTCKraken, Rule: d.Rule, Asset: "BTC", Amount: policy.AmountFromUint64(chunk)})
+				total += chunk + fee
+				spends = append(spends, policy.Spend{At: now, Source: "btc-hot", To: pt.BTCKraken, Rule: d.Rule, Asset: "BTC",
+					Amount: policy.AmountFromUint64(chunk), Fee: req.Fee})
 			} else if d.Effect != policy.EffectDeny || d.Rule != "withdraw-btc" {
 				t.Fatalf("chunk %d: %s by %q: %s", i, d.Effect, d.Rule, d.Reason)
 			}
 		}
 		return allowed, total
 	}
-	// 3 BTC in 0.5 BTC pieces within an hour: 4 pass (2 BTC), the rest are denied.
-	if allowed, total := run(50_000_000, time.Minute, 6); allowed != 4 || total != 200_000_000 {
+	// 3 BTC in 0.5 BTC pieces (fee included) within an hour: 4 pass (2 BTC), the rest are denied.
+	if allowed, total := run(50_000_000-fee, time.Minute, 6); allowed != 4 || total != 200_000_000 {
 		t.Errorf("0.5 BTC pieces: %d allowed, %d sat; want 4, 200000000", allowed, total)
+	}
+	// The same pieces without room for their fees: the fees push the 4th over.
+	if allowed, total := run(50_000_000, time.Minute, 6); allowed != 3 || total != 150_015_000 {
+		t.Errorf("0.5 BTC pieces plus fees: %d allowed, %d sat; want 3, 150015000", allowed, total)
 	}
 	// Many dust pieces: the count limit stops them at 5 per hour.
 	if allowed, _ := run(1000, time.Second, 50); allowed != 5 {
@@ -42,7 +49,7 @@ func TestAttackSplitTransferPastVelocityLimit(t *testing.T) {
 	}
 	// 1 BTC every 31 minutes for (just under) a day stays under the hourly
 	// limit but the daily 5 BTC limit holds.
-	if allowed, total := run(100_000_000, 31*time.Minute, 46); total > 500_000_000 || allowed != 5 {
+	if allowed, total := run(100_000_000-fee, 31*time.Minute, 46); total > 500_000_000 || allowed != 5 {
 		t.Errorf("spread over a day: %d allowed, %d sat; want at most 5 BTC", allowed, total)
 	}
 }
@@ -93,7 +100,7 @@ func TestAttackColdToExternal(t *testing.T) {
 	}
 	// The legitimate cold → pinned hot refill is not denied.
 	req := pt.BTC("refill", "btc-cold", pt.BTCHot, 1000, t0)
-	expect(t, evaluate(t, p, policy.Snapshot{Balances: balances()}, req, t0), policy.EffectPending, "refill")
+	expect(t, evaluate(t, p, policy.Snapshot{}, req, t0), policy.EffectPending, "refill")
 	// And a policy whose rules would let cold pay outside is refused.
 	insertRule(&f.Doc, 0, policy.Rule{ID: "cold-out", Action: policy.ActionAllow, Match: policy.Match{
 		Source: policy.SourceSelector{Wallets: []string{"btc-cold"}}, Destination: policy.DestSelector{Whitelists: []string{"btc-exchanges"}}}})
@@ -112,19 +119,19 @@ func TestAttackSAFUOutflowMissingRiskOrTimelock(t *testing.T) {
 	withRisk := append([]policy.Approval{pt.Approve("raj", req.Digest, t0.Add(70*time.Hour))}, treasury...)
 	after := t0.Add(73 * time.Hour)
 	// Three treasury approvals, no risk: pending on the risk group.
-	d := evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: treasury}, req, after)
+	d := evaluate(t, p, policy.Snapshot{Approvals: treasury}, req, after)
 	expect(t, d, policy.EffectPending, "safu-out")
 	if len(d.Missing) != 1 || d.Missing[0].Group != "risk" {
 		t.Errorf("missing %+v, want the risk group", d.Missing)
 	}
 	// Everyone approved but the 72h timelock is still running.
-	d = evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: withRisk}, req, t0.Add(72*time.Hour-time.Second))
+	d = evaluate(t, p, policy.Snapshot{Approvals: withRisk}, req, t0.Add(72*time.Hour-time.Second))
 	expect(t, d, policy.EffectPending, "safu-out")
 	if !d.NotBefore.Equal(t0.Add(72 * time.Hour)) {
 		t.Errorf("not before %v", d.NotBefore)
 	}
 	// Control: both conditions met.
-	expect(t, evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: withRisk}, req, after), policy.EffectAllow, "safu-out")
+	expect(t, evaluate(t, p, policy.Snapshot{Approvals: withRisk}, req, after), policy.EffectAllow, "safu-out")
 }
 
 func TestAttackReplayedApprovalFromAnotherRequest(t *testing.T) {
@@ -134,8 +141,8 @@ func TestAttackReplayedApprovalFromAnotherRequest(t *testing.T) {
 	req := pt.BTC("refill-new", "btc-cold", pt.BTCHot, 1000, t0)
 	replayed := []policy.Approval{pt.Approve("tom", old.Digest, t0), pt.Approve("tina", old.Digest, t0)}
 	now := t0.Add(7 * time.Hour)
-	expect(t, evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: replayed}, req, now), policy.EffectPending, "refill")
-	expect(t, evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: replayed}, old, now), policy.EffectAllow, "refill")
+	expect(t, evaluate(t, p, policy.Snapshot{Approvals: replayed}, req, now), policy.EffectPending, "refill")
+	expect(t, evaluate(t, p, policy.Snapshot{Approvals: replayed}, old, now), policy.EffectAllow, "refill")
 	// At the signature level: tom's signature over the old digest does not
 	// verify for the new one, nor for the other verdict.
 	sig := f.Officers["tom"].Sign(policy.ApprovalMessage(old.Digest, policy.VerdictApprove, signedAt))
@@ -156,13 +163,13 @@ func TestAttackSelfApproval(t *testing.T) {
 	req.Initiator, req.InitiatorRole = "tom", "operator"
 	now := t0.Add(7 * time.Hour)
 	self := []policy.Approval{pt.Approve("tom", req.Digest, t0), pt.Approve("tina", req.Digest, t0)}
-	d := evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: self}, req, now)
+	d := evaluate(t, p, policy.Snapshot{Approvals: self}, req, now)
 	expect(t, d, policy.EffectPending, "refill")
 	if len(d.Missing) != 1 || d.Missing[0].Have != 1 {
 		t.Errorf("missing %+v, want 1 of 2 treasury approvals", d.Missing)
 	}
 	control := append(self, pt.Approve("theo", req.Digest, t0))
-	expect(t, evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: control}, req, now), policy.EffectAllow, "refill")
+	expect(t, evaluate(t, p, policy.Snapshot{Approvals: control}, req, now), policy.EffectAllow, "refill")
 }
 
 func TestAttackOneOfficerApprovingTwiceUnderTwoGroups(t *testing.T) {
@@ -172,7 +179,7 @@ func TestAttackOneOfficerApprovingTwiceUnderTwoGroups(t *testing.T) {
 	// ida is in treasury and risk; she approves twice, tom once: ida may
 	// fill one slot only, so treasury 2 + risk 1 is not met.
 	twice := []policy.Approval{pt.Approve("ida", req.Digest, at), pt.Approve("ida", req.Digest, at.Add(time.Minute)), pt.Approve("tom", req.Digest, at)}
-	expect(t, evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: twice}, req, t0.Add(73*time.Hour)), policy.EffectPending, "safu-out")
+	expect(t, evaluate(t, p, policy.Snapshot{Approvals: twice}, req, t0.Add(73*time.Hour)), policy.EffectPending, "safu-out")
 	control := append(twice, pt.Approve("tina", req.Digest, at))
-	expect(t, evaluate(t, p, policy.Snapshot{Balances: balances(), Approvals: control}, req, t0.Add(73*time.Hour)), policy.EffectAllow, "safu-out")
+	expect(t, evaluate(t, p, policy.Snapshot{Approvals: control}, req, t0.Add(73*time.Hour)), policy.EffectAllow, "safu-out")
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"math/big"
 	"slices"
 	"sync"
 	"time"
@@ -14,13 +15,20 @@ import (
 // them, and pruned once older than every window a policy can ask about.
 // A limit total is a walk of O(log n) nodes in one tree per scope key
 // and asset, so a decision costs the same at 10 recorded spends and at
-// 1,000,000. It is safe for concurrent use.
+// 1,000,000; a fee total likewise in one tree per source wallet. It is
+// safe for concurrent use.
+//
+// A book knows its horizon: the time from which it holds every spend
+// (what Reset was given, raised by Prune). A window that starts earlier
+// cannot be totalled, and the decision denies rather than undercount.
 type Book struct {
-	mu     sync.RWMutex
-	byID   map[string]Spend
-	scopes [3]map[string]map[string]*tree // scope → key → asset → tree
-	exp    expiry
-	index  uint64
+	mu      sync.RWMutex
+	byID    map[string]Spend
+	scopes  [3]map[string]map[string]*tree // scope → key → asset → tree
+	fees    map[string]*tree               // source → fees of its spends
+	exp     expiry
+	index   uint64
+	horizon time.Time
 }
 
 // Scope positions in Book.scopes.
@@ -32,7 +40,7 @@ const (
 
 // NewBook returns an empty book at index 0.
 func NewBook() *Book {
-	b := &Book{byID: map[string]Spend{}}
+	b := &Book{byID: map[string]Spend{}, fees: map[string]*tree{}}
 	for i := range b.scopes {
 		b.scopes[i] = map[string]map[string]*tree{}
 	}
@@ -63,6 +71,14 @@ func (b *Book) Add(id string, s Spend) error {
 			m[s.Asset] = t
 		}
 		t.insert(keyOf(s.At, id), amt)
+	}
+	if !s.Fee.IsZero() {
+		t := b.fees[s.Source]
+		if t == nil {
+			t = &tree{}
+			b.fees[s.Source] = t
+		}
+		t.insert(keyOf(s.At, id), wideOf(s.Fee))
 	}
 	heap.Push(&b.exp, expiring{at: s.At, id: id})
 	return nil
@@ -108,14 +124,23 @@ func (b *Book) remove(id string) bool {
 			}
 		}
 	}
+	if t := b.fees[s.Source]; t != nil && !s.Fee.IsZero() {
+		if t.erase(keyOf(s.At, id)); t.empty() {
+			delete(b.fees, s.Source)
+		}
+	}
 	return true
 }
 
 // Prune forgets every spend older than cutoff (a window no decision asks
-// about any more) and returns how many went.
+// about any more) and returns how many went. The horizon moves up to
+// cutoff: a window starting before it is no longer whole.
 func (b *Book) Prune(cutoff time.Time) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if cutoff.After(b.horizon) {
+		b.horizon = cutoff
+	}
 	n := 0
 	for len(b.exp) > 0 && b.exp[0].at.Before(cutoff) {
 		e := heap.Pop(&b.exp).(expiring)
@@ -140,8 +165,9 @@ func (b *Book) SetIndex(i uint64) {
 	b.mu.Unlock()
 }
 
-// Reset replaces the book's content with spends (by transfer ID) at index.
-func (b *Book) Reset(spends map[string]Spend, index uint64) error {
+// Reset replaces the book's content with spends (by transfer ID) at index:
+// every spend at or after since (zero: every spend there is).
+func (b *Book) Reset(spends map[string]Spend, since time.Time, index uint64) error {
 	fresh := NewBook()
 	for id, s := range spends {
 		if err := fresh.Add(id, s); err != nil {
@@ -150,7 +176,7 @@ func (b *Book) Reset(spends map[string]Spend, index uint64) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.byID, b.scopes, b.exp, b.index = fresh.byID, fresh.scopes, fresh.exp, index
+	b.byID, b.scopes, b.fees, b.exp, b.index, b.horizon = fresh.byID, fresh.scopes, fresh.fees, fresh.exp, index, since.UTC()
 	return nil
 }
 
@@ -215,6 +241,24 @@ func (bs bookSpends) addWindow(w *window, scope Scope, key, asset string, since 
 		}
 	}
 }
+
+func (bs bookSpends) addFees(sum *big.Int, source string, since time.Time) {
+	t := bs.b.fees[source]
+	if t == nil {
+		return
+	}
+	var (
+		cnt int
+		w   wide
+	)
+	t.since(since, &cnt, &w)
+	sum.Add(sum, w.big())
+	if s, ok := bs.b.byID[bs.except]; ok && bs.except != "" && s.Source == source && !s.At.Before(since) {
+		sum.Sub(sum, s.Fee.big())
+	}
+}
+
+func (bs bookSpends) horizon() time.Time { return bs.b.horizon }
 
 func (bs bookSpends) list() []Spend {
 	out := make([]Spend, 0, len(bs.b.byID))

@@ -48,9 +48,9 @@ func (c *classifier) loosen(format string, args ...any) {
 // lower admin quorum, a new or re-keyed admin or officer, an officer added
 // to a group, a member leaving a veto group, a shorter loosen_delay, a
 // longer approval TTL, any change of assets or wallets, a whitelist entry
-// added or activating earlier, a new pin, a higher or removed fee cap or
-// balance ceiling, and any rule change that may let a request reach a more
-// permissive outcome (see compareRules).
+// added or activating earlier, a new pin, a higher or removed fee cap, fee
+// bound (see compareFees) or balance ceiling, and any rule change that may
+// let a request reach a more permissive outcome (see compareRules).
 func Classify(old, new *Policy) Change {
 	c := &classifier{old: old, new: new}
 	c.compareGovernance()
@@ -215,19 +215,7 @@ func (c *classifier) compareInvariants() {
 			}
 		}
 	}
-	for _, ch := range []Chain{ChainBTC, ChainETH} {
-		o, had := c.old.feeCaps[ch]
-		n, has := c.new.feeCaps[ch]
-		if had && (!has || n.Cmp(o) > 0) {
-			c.loosen("fee cap of %s raised or removed", ch)
-		}
-	}
-	for _, b := range c.old.doc.Invariants.BalanceCeilings {
-		n, has := c.new.ceilings[walletAsset{b.Wallet, b.Asset}]
-		if !has || n.Cmp(b.MaxBalance) > 0 {
-			c.loosen("balance ceiling of %s/%s raised or removed", b.Wallet, b.Asset)
-		}
-	}
+	c.compareFees()
 }
 
 func ruleName(r *rule) string { return "rule " + strconv.Quote(r.r.ID) }

@@ -10,9 +10,10 @@ import "slices"
 //   - a non-deny rule widened, or its action made less strict;
 //   - requests that a removed or narrowed non-deny rule matched could now
 //     reach a later non-deny rule (their match sets overlap);
-//   - a limit removed or relaxed (shorter window, higher cap), a shorter
-//     timelock, a veto group dropped, or approvals no longer implying the
-//     old ones (compared per group, see approvalsDominate).
+//   - a limit removed or relaxed (shorter window, higher cap), a relative
+//     fee cap raised or removed, a shorter timelock, a veto group dropped,
+//     or approvals no longer implying the old ones (compared per group, see
+//     approvalsDominate).
 func (c *classifier) compareRules() {
 	oldByID := map[string]*rule{}
 	for _, r := range c.old.rules {
@@ -84,6 +85,9 @@ func (c *classifier) comparePair(o, n *rule, pos int) {
 		if !slices.ContainsFunc(n.r.Limits, func(m Limit) bool { return limitCovers(m, l) }) {
 			c.loosen("%s: limit %s/%s relaxed or removed", name, l.Scope, l.Window)
 		}
+	}
+	if looserBound(o.maxFeeBps, n.maxFeeBps) {
+		c.loosen("%s: relative fee cap raised or removed (%s → %s)", name, bound(o.maxFeeBps, "bps"), bound(n.maxFeeBps, "bps"))
 	}
 	if n.timelock < o.timelock {
 		c.loosen("%s: timelock shortened from %s to %s", name, o.timelock, n.timelock)

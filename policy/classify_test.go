@@ -14,6 +14,15 @@ func TestClassify(t *testing.T) {
 			Source: policy.SourceSelector{Wallets: []string{"btc-hot"}}, Destination: policy.DestSelector{External: true},
 			Assets: []string{"BTC"}, Amount: policy.AmountRange{Max: amt("100000000")}}})
 	}
+	// Every fee bound, for the cases that raise or remove one.
+	fees := func(t *testing.T, d *policy.Document) {
+		btc, eth := feeCap(t, d, policy.ChainBTC), feeCap(t, d, policy.ChainETH)
+		btc.MaxFeeBps, btc.MaxFeeRate = u64(100), u64(300)
+		eth.MaxFeeBps, eth.MaxPriorityFeePerGas = u64(100), amt("5000000000")
+		d.Invariants.FeeBudgets = []policy.FeeBudget{{Wallet: "btc-hot", Window: hours(24), MaxFee: policy.MustAmount("2000000")}}
+		rule(t, d, "sweep-btc").MaxFeeBps = u64(100)
+	}
+	budget := func(d *policy.Document) *policy.FeeBudget { return &d.Invariants.FeeBudgets[0] }
 	tests := []struct {
 		name   string
 		base   mut // applied to both versions
@@ -62,12 +71,39 @@ func TestClassify(t *testing.T) {
 		{"ok/tightening/shorter-approval-ttl", nil, func(t *testing.T, d *policy.Document) { d.ApprovalTTL = hours(1) }, policy.Tightening},
 		{"ok/tightening/longer-loosen-delay", nil, func(t *testing.T, d *policy.Document) { d.LoosenDelay = hours(96) }, policy.Tightening},
 		{"ok/tightening/higher-admin-quorum", nil, func(t *testing.T, d *policy.Document) { d.Admins.Quorum = 3 }, policy.Tightening},
-		{"ok/tightening/lower-fee-cap-and-ceiling", nil, func(t *testing.T, d *policy.Document) {
+		{"ok/tightening/lower-fee-cap", nil, func(t *testing.T, d *policy.Document) {
 			d.Invariants.FeeCaps[0].MaxFee = policy.MustAmount("1000")
-			d.Invariants.BalanceCeilings[0].MaxBalance = policy.MustAmount("1000")
-			d.Invariants.BalanceCeilings = append(d.Invariants.BalanceCeilings, policy.BalanceCeiling{Wallet: "eth-hot", Asset: "ETH", MaxBalance: policy.MustAmount("1")})
 		}, policy.Tightening},
 
+		{"ok/tightening/add-fee-bounds", nil, fees, policy.Tightening},
+		{"ok/tightening/lower-fee-bounds", fees, func(t *testing.T, d *policy.Document) {
+			btc, eth := feeCap(t, d, policy.ChainBTC), feeCap(t, d, policy.ChainETH)
+			btc.MaxFeeBps, btc.MaxFeeRate = u64(99), u64(299)
+			eth.MaxFeeBps, eth.MaxPriorityFeePerGas = u64(1), amt("4999999999")
+			budget(d).MaxFee = policy.MustAmount("1999999")
+			rule(t, d, "sweep-btc").MaxFeeBps = u64(50)
+		}, policy.Tightening},
+		{"ok/tightening/fee-budget-longer-window", fees, func(t *testing.T, d *policy.Document) { budget(d).Window = hours(48) }, policy.Tightening},
+		{"ok/tightening/fee-budget-added-beside-another", fees, func(t *testing.T, d *policy.Document) {
+			d.Invariants.FeeBudgets = append(d.Invariants.FeeBudgets, policy.FeeBudget{Wallet: "btc-hot", Window: hours(1), MaxFee: policy.MustAmount("1")})
+		}, policy.Tightening},
+
+		{"fail/loosening/fee-bps-raised", fees, func(t *testing.T, d *policy.Document) { feeCap(t, d, policy.ChainBTC).MaxFeeBps = u64(101) }, policy.Loosening},
+		{"fail/loosening/fee-bps-removed", fees, func(t *testing.T, d *policy.Document) { feeCap(t, d, policy.ChainETH).MaxFeeBps = nil }, policy.Loosening},
+		{"fail/loosening/fee-rate-raised", fees, func(t *testing.T, d *policy.Document) { feeCap(t, d, policy.ChainBTC).MaxFeeRate = u64(301) }, policy.Loosening},
+		{"fail/loosening/fee-rate-removed", fees, func(t *testing.T, d *policy.Document) { feeCap(t, d, policy.ChainBTC).MaxFeeRate = nil }, policy.Loosening},
+		{"fail/loosening/priority-fee-cap-raised", fees, func(t *testing.T, d *policy.Document) {
+			feeCap(t, d, policy.ChainETH).MaxPriorityFeePerGas = amt("5000000001")
+		}, policy.Loosening},
+		{"fail/loosening/priority-fee-cap-removed", fees, func(t *testing.T, d *policy.Document) {
+			feeCap(t, d, policy.ChainETH).MaxPriorityFeePerGas = nil
+		}, policy.Loosening},
+		{"fail/loosening/fee-budget-raised", fees, func(t *testing.T, d *policy.Document) { budget(d).MaxFee = policy.MustAmount("2000001") }, policy.Loosening},
+		{"fail/loosening/fee-budget-shortened", fees, func(t *testing.T, d *policy.Document) { budget(d).Window = hours(23) }, policy.Loosening},
+		{"fail/loosening/fee-budget-removed", fees, func(t *testing.T, d *policy.Document) { d.Invariants.FeeBudgets = nil }, policy.Loosening},
+		{"fail/loosening/fee-budget-moved-to-another-wallet", fees, func(t *testing.T, d *policy.Document) { budget(d).Wallet = "eth-hot" }, policy.Loosening},
+		{"fail/loosening/rule-fee-bps-raised", fees, func(t *testing.T, d *policy.Document) { rule(t, d, "sweep-btc").MaxFeeBps = u64(200) }, policy.Loosening},
+		{"fail/loosening/rule-fee-bps-removed", fees, func(t *testing.T, d *policy.Document) { rule(t, d, "sweep-btc").MaxFeeBps = nil }, policy.Loosening},
 		{"fail/loosening/raise-limit", nil, func(t *testing.T, d *policy.Document) {
 			rule(t, d, "sweep-btc").Limits[0].MaxAmount = amt("1000000001")
 		}, policy.Loosening},
@@ -121,7 +157,6 @@ func TestClassify(t *testing.T) {
 			d.Invariants.PinnedDestinations[0].To = append(d.Invariants.PinnedDestinations[0].To, "btc-safu")
 		}, policy.Loosening},
 		{"fail/loosening/fee-cap-raised", nil, func(t *testing.T, d *policy.Document) { d.Invariants.FeeCaps[0].MaxFee = policy.MustAmount("100001") }, policy.Loosening},
-		{"fail/loosening/ceiling-removed", nil, func(t *testing.T, d *policy.Document) { d.Invariants.BalanceCeilings = nil }, policy.Loosening},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,6 +24,8 @@ type rule struct {
 	noMatch [numDims]string
 	matched string
 	windows []string // " over <window> since " per limit
+	// maxFeeBps is the rule's relative fee cap (0: none).
+	maxFeeBps uint64
 	// The amount range as uint64 when both bounds fit (the common case).
 	boundsFit    bool
 	minU, maxU   uint64
@@ -75,6 +77,7 @@ func (c *compiler) compileRules() {
 		c.compileMatch(path+".match", cr)
 		c.compileApprovals(path, cr)
 		c.compileLimits(path, cr)
+		c.compileRuleFee(path, cr)
 		cr.timelock = r.Timelock.D()
 		if r.Action == ActionDeny && (r.Timelock != 0 || len(r.VetoGroups) > 0) {
 			c.fail(path, ErrInvalid, "a deny rule has no timelock or veto groups")

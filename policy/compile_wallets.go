@@ -181,45 +181,5 @@ func (c *compiler) compileInvariants() {
 			}
 		}
 	}
-	c.p.feeCaps = map[Chain]Amount{}
-	for _, f := range inv.FeeCaps {
-		path := "invariants.fee_caps[" + strconv.Quote(string(f.Chain)) + "]"
-		_, dup := c.p.feeCaps[f.Chain]
-		switch {
-		case f.Chain != ChainBTC && f.Chain != ChainETH:
-			c.fail(path, ErrInvalid, "chain %q: want btc or eth", f.Chain)
-		case dup:
-			c.fail(path, ErrDuplicateID, "chain capped twice")
-		default:
-			c.p.feeCaps[f.Chain] = f.MaxFee
-		}
-	}
-	for _, w := range c.p.wallets {
-		if _, ok := c.p.feeCaps[w.w.Chain]; !ok {
-			c.fail("invariants.fee_caps", ErrMissing, "no fee cap for chain %s (wallet %q)", w.w.Chain, w.w.ID)
-			c.p.feeCaps[w.w.Chain] = Amount{} // report once per chain
-		}
-	}
-	c.p.ceilings = map[walletAsset]Amount{}
-	for _, b := range inv.BalanceCeilings {
-		path := "invariants.balance_ceilings[" + strconv.Quote(b.Wallet+"/"+b.Asset) + "]"
-		wi, wok := c.p.walletIx[b.Wallet]
-		ai, aok := c.p.assetIx[b.Asset]
-		key := walletAsset{b.Wallet, b.Asset}
-		_, dup := c.p.ceilings[key]
-		switch {
-		case !wok:
-			c.fail(path, ErrUnknownWallet, "%q", b.Wallet)
-		case !aok:
-			c.fail(path, ErrUnknownAsset, "%q", b.Asset)
-		case c.p.wallets[wi].w.Class != ClassHot && c.p.wallets[wi].w.Class != ClassWarm:
-			c.fail(path, ErrInvalid, "ceilings apply to hot and warm wallets (class %s)", c.p.wallets[wi].w.Class)
-		case c.p.assets[ai].chain != c.p.wallets[wi].w.Chain:
-			c.fail(path, ErrInvalid, "asset %q is not on the wallet's chain", b.Asset)
-		case dup:
-			c.fail(path, ErrDuplicateID, "ceiling set twice")
-		default:
-			c.p.ceilings[key] = b.MaxBalance
-		}
-	}
+	c.compileFees()
 }

@@ -12,14 +12,23 @@
 //     reaches a decision or a trace; every set is sorted, and the order of the
 //     slices in a Snapshot does not matter.
 //   - Fail closed: the zero Effect is deny; a malformed request, an unknown
-//     wallet, asset or address kind, missing state the policy needs (a
-//     balance for a ceiling) and a frozen cluster all deny. A denial is a
+//     wallet, asset or address kind, missing state the policy needs and a
+//     frozen cluster all deny. A denial is a
 //     Decision, never an error.
 //   - Invariants first, deny wins: cold and SAFU wallets pay only to their
 //     pinned own wallets; ETH transactions are plain value transfers or an
 //     ERC-20 transfer(address,uint256) that matches the request; fees are
-//     capped; chain and network must match; hot wallet balance ceilings hold
-//     on refills. Then the first matching rule applies; no match denies.
+//     bounded (below); chain and network must match. Then the first
+//     matching rule applies; no match denies.
+//   - Fees are money leaving the wallet: per chain an absolute cap, a cap
+//     relative to the amount (native assets only: a token amount is not
+//     comparable with the fee), a btc fee rate ceiling on the signed vsize
+//     (a request without one is denied) and an eth priority fee cap; per
+//     wallet, fee budgets over sliding windows; and a source-scoped limit of
+//     the native asset counts every spend's fee. Integer math only.
+//   - A spend source that does not hold a window's whole history (a Book
+//     pruned or loaded past its start) denies that window's check rather
+//     than undercount.
 //   - Approvals: an officer counts once across all terms (assignment by
 //     deterministic bipartite matching), the initiator never approves its own
 //     request, and approvals from outside the group, expired, duplicated or

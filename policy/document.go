@@ -142,10 +142,12 @@ type WhitelistEntry struct {
 
 // Invariants are checked before any rule; a violation denies.
 // Chain and network matching and the ETH call restrictions are always on.
+// Fields added after the first release are omitted from the canonical JSON
+// when empty, so that older documents keep their content hash.
 type Invariants struct {
-	PinnedDestinations []Pin            `yaml:"pinned_destinations" json:"pinned_destinations"`
-	FeeCaps            []FeeCap         `yaml:"fee_caps" json:"fee_caps"`
-	BalanceCeilings    []BalanceCeiling `yaml:"balance_ceilings" json:"balance_ceilings"`
+	PinnedDestinations []Pin       `yaml:"pinned_destinations" json:"pinned_destinations"`
+	FeeCaps            []FeeCap    `yaml:"fee_caps" json:"fee_caps"`
+	FeeBudgets         []FeeBudget `yaml:"fee_budgets" json:"fee_budgets,omitempty"`
 }
 
 // Pin lists the own wallets a cold or SAFU wallet may pay to.
@@ -154,17 +156,29 @@ type Pin struct {
 	To     []string `yaml:"to" json:"to"`
 }
 
-// FeeCap bounds a transaction's fee in the chain's native base units.
+// FeeCap bounds a transaction's fee on one chain. MaxFee is absolute, in
+// the chain's native base units. The optional bounds (nil: none):
+//   - MaxFeeBps: fee × 10000 ≤ amount × MaxFeeBps, for requests of the
+//     chain's native asset only (a token amount is not comparable with a
+//     fee paid in the native coin);
+//   - MaxFeeRate (btc): ⌈fee / vsize⌉ ≤ MaxFeeRate sat/vB;
+//   - MaxPriorityFeePerGas (eth): the transaction's priority fee (tip) per
+//     gas, in wei.
 type FeeCap struct {
-	Chain  Chain  `yaml:"chain" json:"chain"`
-	MaxFee Amount `yaml:"max_fee" json:"max_fee"`
+	Chain                Chain   `yaml:"chain" json:"chain"`
+	MaxFee               Amount  `yaml:"max_fee" json:"max_fee"`
+	MaxFeeBps            *Uint   `yaml:"max_fee_bps" json:"max_fee_bps,omitempty"`
+	MaxFeeRate           *Uint   `yaml:"max_fee_rate" json:"max_fee_rate,omitempty"`
+	MaxPriorityFeePerGas *Amount `yaml:"max_priority_fee_per_gas" json:"max_priority_fee_per_gas,omitempty"`
 }
 
-// BalanceCeiling bounds a hot wallet's balance after a refill.
-type BalanceCeiling struct {
-	Wallet     string `yaml:"wallet" json:"wallet"`
-	Asset      string `yaml:"asset" json:"asset"`
-	MaxBalance Amount `yaml:"max_balance" json:"max_balance"`
+// FeeBudget bounds the fees a wallet pays in a sliding window: the fees of
+// every spend from Wallet at or after now-Window, plus the request's fee,
+// must stay within MaxFee (native base units of the wallet's chain).
+type FeeBudget struct {
+	Wallet string   `yaml:"wallet" json:"wallet"`
+	Window Duration `yaml:"window" json:"window"`
+	MaxFee Amount   `yaml:"max_fee" json:"max_fee"`
 }
 
 // Rule is one ordered policy rule.
@@ -177,6 +191,10 @@ type Rule struct {
 	Limits      []Limit   `yaml:"limits" json:"limits"`
 	Timelock    Duration  `yaml:"timelock" json:"timelock"`
 	VetoGroups  []string  `yaml:"veto_groups" json:"veto_groups"`
+	// MaxFeeBps (nil: none) bounds the fee relative to the amount, like
+	// FeeCap.MaxFeeBps, for the requests this rule decides; the rule must
+	// match only native assets. Omitted from canonical JSON when nil.
+	MaxFeeBps *Uint `yaml:"max_fee_bps" json:"max_fee_bps,omitempty"`
 }
 
 // Match selects requests; an empty field matches anything.
@@ -225,7 +243,10 @@ type Term struct {
 
 // Limit is a sliding window: spends in the Scope at or after now-Window,
 // plus the request, must stay within MaxAmount (in the rule's single asset)
-// and MaxCount (transfers of any asset). Zero/nil means no bound.
+// and MaxCount (transfers of any asset). Zero/nil means no bound. A
+// source-scoped MaxAmount of the chain's native asset also counts the fees
+// of every spend from the source (of any asset) and the request's fee:
+// what leaves the wallet, not only what reaches the destination.
 type Limit struct {
 	Scope     Scope    `yaml:"scope" json:"scope"`
 	Window    Duration `yaml:"window" json:"window"`

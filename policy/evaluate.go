@@ -27,6 +27,12 @@ type evaluation struct {
 	req Request
 	now time.Time
 	d   Decision
+	// Scratch space reused across the checks of one decision, so that it
+	// allocates a trace line's bytes and a fee sum's digits once: line
+	// builds a trace line (then copied into a string), feeSum and feeTotal
+	// total fee windows.
+	line             []byte
+	feeSum, feeTotal big.Int
 }
 
 // resolved is the request mapped onto the policy.
@@ -39,6 +45,21 @@ type resolved struct {
 }
 
 func (ev *evaluation) trace(s string) { ev.d.Trace = append(ev.d.Trace, s) }
+
+// scratch returns the line buffer, empty, to build a trace line in.
+func (ev *evaluation) scratch() []byte {
+	if ev.line == nil {
+		ev.line = make([]byte, 0, 256)
+	}
+	return ev.line[:0]
+}
+
+// traceLine adds the line built in the scratch buffer and keeps the
+// buffer, grown or not, for the next one.
+func (ev *evaluation) traceLine(b []byte) {
+	ev.trace(string(b))
+	ev.line = b[:0]
+}
 
 func (ev *evaluation) deny(reason string) {
 	ev.d.Effect = EffectDeny

@@ -39,7 +39,7 @@ func TestEvaluate(t *testing.T) {
 		// Source, destination, asset, amount and role matching.
 		{name: "ok/sweep-hot-to-cold-without-approvals", req: btc("s", "btc-hot", pt.BTCCold, 100_000_000), now: t0,
 			effect: policy.EffectAllow, rule: "sweep-btc"},
-		{name: "ok/source-by-class-destination-by-class", req: refill, now: t0, snap: policy.Snapshot{Balances: balances()},
+		{name: "ok/source-by-class-destination-by-class", req: refill, now: t0, snap: policy.Snapshot{},
 			effect: policy.EffectPending, rule: "refill"},
 		{name: "ok/destination-by-wallet-id", req: btc("s", "btc-hot", pt.BTCCold, 1000), now: t0,
 			mutate: func(t *testing.T, d *policy.Document) {
@@ -125,14 +125,14 @@ func TestEvaluate(t *testing.T) {
 
 		// Approvals, vetoes, timelocks.
 		{name: "ok/approvals-met-timelock-passed", req: refill, now: t0.Add(7 * time.Hour),
-			snap:   policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0.Add(time.Hour)), pt.Approve("tina", d(refill), t0.Add(2*time.Hour))}},
+			snap:   policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0.Add(time.Hour)), pt.Approve("tina", d(refill), t0.Add(2*time.Hour))}},
 			effect: policy.EffectAllow, rule: "refill", check: func(t *testing.T, dec policy.Decision) {
 				if !slices.Equal(dec.Approvers, []string{"tina", "tom"}) {
 					t.Errorf("approvers %v", dec.Approvers)
 				}
 			}},
 		{name: "ok/approvals-met-timelock-running", req: refill, now: t0.Add(time.Hour),
-			snap:   policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0)}},
+			snap:   policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0)}},
 			effect: policy.EffectPending, rule: "refill", check: func(t *testing.T, dec policy.Decision) {
 				want := t0.Add(6 * time.Hour)
 				if len(dec.Missing) != 1 || dec.Missing[0].Kind != policy.MissingTimelock || !dec.Missing[0].Until.Equal(want) || !dec.NotBefore.Equal(want) {
@@ -140,18 +140,18 @@ func TestEvaluate(t *testing.T) {
 				}
 			}},
 		{name: "ok/one-approval-missing", req: refill, now: t0.Add(7 * time.Hour),
-			snap:   policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0.Add(time.Hour))}},
+			snap:   policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0.Add(time.Hour))}},
 			effect: policy.EffectPending, rule: "refill", check: func(t *testing.T, dec policy.Decision) {
 				if len(dec.Missing) != 1 || dec.Missing[0].Group != "treasury" || dec.Missing[0].Need != 2 || dec.Missing[0].Have != 1 {
 					t.Errorf("missing %+v", dec.Missing)
 				}
 			}},
 		{name: "fail/veto-by-veto-group", req: refill, now: t0.Add(7 * time.Hour),
-			snap: policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0),
+			snap: policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0),
 				pt.Reject("rita", d(refill), t0.Add(5*time.Hour))}},
 			effect: policy.EffectDeny, rule: "refill"},
 		{name: "ok/reject-outside-veto-group-only-withdraws-own-approval", req: refill, now: t0.Add(7 * time.Hour),
-			snap: policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0),
+			snap: policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0),
 				pt.Approve("theo", d(refill), t0), pt.Reject("theo", d(refill), t0.Add(time.Hour))}},
 			effect: policy.EffectAllow, rule: "refill", check: func(t *testing.T, dec policy.Decision) {
 				if slices.Contains(dec.Approvers, "theo") {
@@ -159,24 +159,24 @@ func TestEvaluate(t *testing.T) {
 				}
 			}},
 		{name: "fail/reject-cancels-approval", req: refill, now: t0.Add(7 * time.Hour),
-			snap: policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Reject("tom", d(refill), t0.Add(time.Hour)),
+			snap: policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Reject("tom", d(refill), t0.Add(time.Hour)),
 				pt.Approve("tina", d(refill), t0)}},
 			effect: policy.EffectPending, rule: "refill"},
 		{name: "fail/expired-approvals-do-not-count", req: refill, now: t0.Add(25 * time.Hour),
-			snap:   policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0.Add(2*time.Hour))}},
+			snap:   policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0.Add(2*time.Hour))}},
 			effect: policy.EffectPending, rule: "refill"},
 		{name: "fail/approvals-from-outside-the-group", req: refill, now: t0.Add(7 * time.Hour),
-			snap:   policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("rita", d(refill), t0), pt.Approve("raj", d(refill), t0)}},
+			snap:   policy.Snapshot{Approvals: []policy.Approval{pt.Approve("rita", d(refill), t0), pt.Approve("raj", d(refill), t0)}},
 			effect: policy.EffectPending, rule: "refill", check: func(t *testing.T, dec policy.Decision) {
 				if len(dec.Approvers) != 0 || !slices.Contains(dec.Trace, "approval by officer rita does not count: not in a group this rule requires") {
 					t.Errorf("approvers %v, trace %v", dec.Approvers, dec.Trace)
 				}
 			}},
 		{name: "fail/approval-by-unknown-officer", req: refill, now: t0.Add(7 * time.Hour),
-			snap:   policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("mallory", d(refill), t0)}},
+			snap:   policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("mallory", d(refill), t0)}},
 			effect: policy.EffectPending, rule: "refill"},
 		{name: "fail/approval-stamped-in-the-future", req: refill, now: t0.Add(7 * time.Hour),
-			snap:   policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0.Add(8*time.Hour))}},
+			snap:   policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("tina", d(refill), t0.Add(8*time.Hour))}},
 			effect: policy.EffectPending, rule: "refill"},
 		{name: "ok/any-of-first-alternative", req: big, now: t0,
 			snap: policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(big), t0)}}, effect: policy.EffectAllow, rule: "big-withdraw"},
@@ -189,17 +189,17 @@ func TestEvaluate(t *testing.T) {
 				}
 			}},
 		{name: "ok/all-of-two-groups", req: safu, now: t0.Add(73 * time.Hour),
-			snap: policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(safu), t0.Add(60*time.Hour)),
+			snap: policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(safu), t0.Add(60*time.Hour)),
 				pt.Approve("tina", d(safu), t0.Add(60*time.Hour)), pt.Approve("rita", d(safu), t0.Add(60*time.Hour))}},
 			effect: policy.EffectAllow, rule: "safu-out"},
 		{name: "ok/officer-in-two-groups-fills-the-scarce-term", req: safu, now: t0.Add(73 * time.Hour),
 			// ida (treasury+risk) must count for risk, tom and tina for treasury.
-			snap: policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("ida", d(safu), t0.Add(60*time.Hour)),
+			snap: policy.Snapshot{Approvals: []policy.Approval{pt.Approve("ida", d(safu), t0.Add(60*time.Hour)),
 				pt.Approve("tom", d(safu), t0.Add(60*time.Hour)), pt.Approve("tina", d(safu), t0.Add(60*time.Hour))}},
 			effect: policy.EffectAllow, rule: "safu-out"},
 		{name: "ok/membership-declared-on-the-group", req: refill, now: t0.Add(7 * time.Hour),
 			mutate: func(t *testing.T, d *policy.Document) { group(t, d, "treasury").Members = []string{"rita"} },
-			snap:   policy.Snapshot{Balances: balances(), Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("rita", d(refill), t0)}},
+			snap:   policy.Snapshot{Approvals: []policy.Approval{pt.Approve("tom", d(refill), t0), pt.Approve("rita", d(refill), t0)}},
 			effect: policy.EffectAllow, rule: "refill"},
 		{name: "ok/timelock-on-allow-rule-running", req: btc("s", "btc-hot", pt.BTCCold, 1000), now: t0.Add(30 * time.Minute),
 			mutate: func(t *testing.T, d *policy.Document) { rule(t, d, "sweep-btc").Timelock = hours(1) },

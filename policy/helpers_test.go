@@ -58,12 +58,6 @@ func mustPolicy(t testing.TB, d policy.Document) *policy.Policy {
 	return p
 }
 
-// balances gives every hot wallet a known zero balance so ceilings can be
-// checked.
-func balances() []policy.Balance {
-	return []policy.Balance{{Wallet: "btc-hot", Asset: "BTC", Amount: policy.MustAmount("0")}}
-}
-
 func evaluate(t testing.TB, p *policy.Policy, snap policy.Snapshot, req policy.Request, now time.Time) policy.Decision {
 	t.Helper()
 	return policy.Evaluate(p, pt.State(t, snap), req, now)

@@ -26,6 +26,9 @@ func (ev *evaluation) invariants(rq *resolved) string {
 		if req.Network != "" {
 			return "an eth request names a network (" + strconv.Quote(req.Network) + "); it must give only its chain id"
 		}
+		if req.VSize != 0 {
+			return "an eth request carries a btc vsize"
+		}
 		if req.ChainID != src.w.ChainID {
 			return "chain id " + strconv.FormatUint(req.ChainID, 10) + " does not match wallet " + src.w.ID + " on " + strconv.FormatUint(src.w.ChainID, 10)
 		}
@@ -42,28 +45,16 @@ func (ev *evaluation) invariants(rq *resolved) string {
 		}
 		return string(src.w.Class) + " wallet " + src.w.ID + " pays only to its pinned wallets [" + strings.Join(pins, ", ") + "]"
 	}
-	if feeCap := p.feeCaps[src.w.Chain]; req.Fee.Cmp(feeCap) > 0 {
-		return "fee " + req.Fee.String() + " exceeds the " + string(src.w.Chain) + " cap " + feeCap.String()
-	}
-	if rq.dst != nil {
-		key := walletAsset{rq.dst.w.ID, rq.asset.id}
-		if ceiling, ok := p.ceilings[key]; ok {
-			bal, known := ev.st.balances[key]
-			if !known {
-				return "balance of " + rq.dst.w.ID + " in " + rq.asset.id + " is unknown; its ceiling cannot be checked"
-			}
-			if after := bal.Add(req.Amount); after.Cmp(ceiling) > 0 {
-				return "refill would take " + rq.dst.w.ID + " to " + after.String() + " " + rq.asset.id + ", above its ceiling " + ceiling.String()
-			}
-			ev.trace("ceiling of " + rq.dst.w.ID + ": " + bal.String() + " + " + req.Amount.String() + " <= " + ceiling.String())
-		}
+	if why := ev.fees(rq); why != "" {
+		return why
 	}
 	return ""
 }
 
 // ethCall checks that the eth transaction is a plain value transfer or an
-// ERC-20 transfer to exactly the request's destination and amount, and that
-// the fee the request names is the transaction's maximum fee.
+// ERC-20 transfer to exactly the request's destination and amount, that
+// the fee the request names is the transaction's maximum fee, and that its
+// priority fee is within its max fee per gas.
 func (ev *evaluation) ethCall(rq *resolved) string {
 	req, tx := ev.req, ev.req.ETH
 	if tx == nil {
@@ -79,6 +70,11 @@ func (ev *evaluation) ethCall(rq *resolved) string {
 	maxFee := tx.MaxFeePerGas.Mul64(tx.GasLimit)
 	if maxFee.Cmp(req.Fee) != 0 {
 		return "fee " + req.Fee.String() + " is not gas_limit × max_fee_per_gas = " + maxFee.String()
+	}
+	// The tip is paid out of max_fee_per_gas; one above it is a malformed
+	// transaction, whatever the chain would make of it.
+	if tx.MaxPriorityFeePerGas.Cmp(tx.MaxFeePerGas) > 0 {
+		return "priority fee " + tx.MaxPriorityFeePerGas.String() + " wei/gas exceeds max_fee_per_gas " + tx.MaxFeePerGas.String()
 	}
 	if rq.asset.contract == "" {
 		switch {

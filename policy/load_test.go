@@ -76,9 +76,9 @@ func TestExamplePolicy(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	const (
 		btcHot, btcCold, btcSAFU = "bc1qhx3w5ryl0n2zkv8m4xq7c6dt9a0jw3lpe5h2gf", "bc1q7cd0ld9xs3km5vw8zj2r4t6yep0n9a2huq8fc3", "bc1qsafu4m6n8p0r2t4v6x8z0a2c4e6g8j0l2n4q6s"
-		kraken                   = "bc1qkr4k3nxch4ng3d3p0s1t0000000000000000000"
+		kraken                   = "bc1q9rn8qxu3eklgadgh7v7q2d7rf7k2gy7hcvfdx4"
 	)
-	bal := policy.Snapshot{Balances: []policy.Balance{{Wallet: "btc-hot", Asset: "BTC", Amount: policy.MustAmount("0")}}}
+	bal := policy.Snapshot{}
 	// hot → cold sweep: allowed without approvals, within limits.
 	expect(t, evaluate(t, p, bal, pt.BTC("sweep", "btc-hot", btcCold, 500_000_000, now), now), policy.EffectAllow, "sweep-btc")
 	over := policy.Snapshot{Spends: []policy.Spend{spend(now.Add(-time.Hour), "btc-hot", btcCold, "sweep-btc", "BTC", "19900000000")}}

@@ -50,7 +50,13 @@ func (d Document) normalized() Document {
 		n.Invariants.PinnedDestinations[i].To = sortedStrings(n.Invariants.PinnedDestinations[i].To)
 	}
 	n.Invariants.FeeCaps = sortedBy(d.Invariants.FeeCaps, func(f FeeCap) string { return string(f.Chain) })
-	n.Invariants.BalanceCeilings = sortedBy(d.Invariants.BalanceCeilings, func(c BalanceCeiling) string { return c.Wallet + "\x00" + c.Asset })
+	for i := range n.Invariants.FeeCaps {
+		f := &n.Invariants.FeeCaps[i]
+		f.MaxFeeBps, f.MaxFeeRate, f.MaxPriorityFeePerGas = copyPtr(f.MaxFeeBps), copyPtr(f.MaxFeeRate), copyAmount(f.MaxPriorityFeePerGas)
+	}
+	n.Invariants.FeeBudgets = sortedFunc(d.Invariants.FeeBudgets, func(a, b FeeBudget) int {
+		return cmp.Or(cmp.Compare(a.Wallet, b.Wallet), cmp.Compare(a.Window, b.Window), a.MaxFee.Cmp(b.MaxFee))
+	})
 	if len(d.Rules) > 0 {
 		n.Rules = make([]Rule, len(d.Rules))
 		for i, r := range d.Rules {
@@ -82,6 +88,7 @@ func (r Rule) normalized() Rule {
 		n.Limits[i].MaxAmount = copyAmount(n.Limits[i].MaxAmount)
 	}
 	n.VetoGroups = sortedStrings(r.VetoGroups)
+	n.MaxFeeBps = copyPtr(r.MaxFeeBps)
 	return n
 }
 
@@ -95,6 +102,14 @@ func cmpOptAmount(a, b *Amount) int {
 		return 1
 	}
 	return a.Cmp(*b)
+}
+
+func copyPtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }
 
 func copyAmount(a *Amount) *Amount {

@@ -29,8 +29,7 @@ type Policy struct {
 	whitelists []*whitelistInfo
 	wlIx       map[string]int
 	wlByAddr   map[chainAddr][]wlHit
-	feeCaps    map[Chain]Amount
-	ceilings   map[walletAsset]Amount
+	feeCaps    map[Chain]*feeCap
 	rules      []*rule
 	traceHead  string // first trace line, up to the time
 }
@@ -61,6 +60,8 @@ type walletInfo struct {
 	net string // network (btc) or decimal chain ID (eth)
 	// pinned is the set of wallet indexes a cold/SAFU wallet may pay to.
 	pinned map[int]bool
+	// budgets are the wallet's fee budgets, by window.
+	budgets []feeBudget
 }
 
 // netAddr keys an own wallet's address on one network.
@@ -154,6 +155,25 @@ func (p *Policy) RuleIDs() []string {
 		out[i] = r.r.ID
 	}
 	return out
+}
+
+// LongestWindow is the longest window any limit or fee budget totals:
+// spends older than now minus it can change no decision. A spend source
+// (Book) must hold at least that much history, or the decisions whose
+// windows reach past it deny.
+func (p *Policy) LongestWindow() time.Duration {
+	var d time.Duration
+	for _, r := range p.rules {
+		for _, l := range r.r.Limits {
+			d = max(d, l.Window.D())
+		}
+	}
+	for _, w := range p.wallets {
+		for _, b := range w.budgets {
+			d = max(d, b.window)
+		}
+	}
+	return d
 }
 
 func netOf(w Wallet) string {

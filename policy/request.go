@@ -25,19 +25,23 @@ type Request struct {
 	Fee           Amount    `json:"fee"`    // maximum fee, native base units
 	Network       string    `json:"network,omitempty"`
 	ChainID       uint64    `json:"chain_id,omitempty"`
-	ETH           *ETHTx    `json:"eth,omitempty"` // required on eth
-	SubmittedAt   time.Time `json:"submitted_at"`  // starts the timelock
+	VSize         uint64    `json:"vsize,omitempty"` // btc: virtual size of the signed tx, vB
+	ETH           *ETHTx    `json:"eth,omitempty"`   // required on eth
+	SubmittedAt   time.Time `json:"submitted_at"`    // starts the timelock
 	ExpiresAt     time.Time `json:"expires_at,omitzero"`
 }
 
 // ETHTx is the call an eth transaction makes. To is empty for a contract
-// creation (always denied). For eth, Fee must equal GasLimit×MaxFeePerGas.
+// creation (always denied). For eth, Fee must equal GasLimit×MaxFeePerGas,
+// and MaxPriorityFeePerGas (the tip, wei per gas) must not exceed
+// MaxFeePerGas.
 type ETHTx struct {
-	To           string   `json:"to"`
-	Value        Amount   `json:"value"`
-	Data         HexBytes `json:"data"`
-	GasLimit     uint64   `json:"gas_limit"`
-	MaxFeePerGas Amount   `json:"max_fee_per_gas"`
+	To                   string   `json:"to"`
+	Value                Amount   `json:"value"`
+	Data                 HexBytes `json:"data"`
+	GasLimit             uint64   `json:"gas_limit"`
+	MaxFeePerGas         Amount   `json:"max_fee_per_gas"`
+	MaxPriorityFeePerGas Amount   `json:"max_priority_fee_per_gas,omitzero"`
 }
 
 // HexBytes is a byte string written as 0x-prefixed hex.

@@ -187,12 +187,10 @@ func TestNewState(t *testing.T) {
 		{"ok/empty", policy.Snapshot{}, true},
 		{"ok/everything", policy.Snapshot{Frozen: true, Approvals: []policy.Approval{pt.Approve("tom", d, t0)},
 			Spends:               []policy.Spend{spend(t0, "btc-hot", pt.BTCKraken, "withdraw-btc", "BTC", "1")},
-			WhitelistActivations: []policy.WhitelistActivation{{Whitelist: "w", Address: "a", ActiveFrom: t0}},
-			Balances:             balances()}, true},
+			WhitelistActivations: []policy.WhitelistActivation{{Whitelist: "w", Address: "a", ActiveFrom: t0}}}, true},
 		{"fail/approval-without-verdict", policy.Snapshot{Approvals: []policy.Approval{{Officer: "tom", Digest: d, At: t0}}}, false},
 		{"fail/approval-without-digest", policy.Snapshot{Approvals: []policy.Approval{{Officer: "tom", Verdict: policy.VerdictApprove, At: t0}}}, false},
 		{"fail/spend-without-time", policy.Snapshot{Spends: []policy.Spend{{Source: "btc-hot", To: "a", Asset: "BTC"}}}, false},
-		{"fail/duplicate-balance", policy.Snapshot{Balances: append(balances(), balances()...)}, false},
 		{"fail/activation-without-time", policy.Snapshot{WhitelistActivations: []policy.WhitelistActivation{{Whitelist: "w", Address: "a"}}}, false},
 	}
 	for _, tc := range tests {

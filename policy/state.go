@@ -54,6 +54,9 @@ type Approval struct {
 }
 
 // Spend is a transfer already signed (or reserved), as the ledger recorded it.
+// Fee is its maximum fee in native base units of the source's chain (for an
+// ERC-20 transfer, wei): it counts toward the source's fee budgets and its
+// source-scoped limits of the native asset, whatever the spend's asset.
 type Spend struct {
 	At     time.Time `json:"at"`
 	Source string    `json:"source"` // source wallet ID
@@ -61,6 +64,7 @@ type Spend struct {
 	Rule   string    `json:"rule"`   // rule that allowed it
 	Asset  string    `json:"asset"`
 	Amount Amount    `json:"amount"`
+	Fee    Amount    `json:"fee,omitzero"`
 }
 
 // WhitelistActivation is the ledger's record of when a whitelist entry
@@ -72,13 +76,6 @@ type WhitelistActivation struct {
 	ActiveFrom time.Time `json:"active_from"`
 }
 
-// Balance is a wallet's current balance of an asset, for ceilings.
-type Balance struct {
-	Wallet string `json:"wallet"`
-	Asset  string `json:"asset"`
-	Amount Amount `json:"amount"`
-}
-
 // Snapshot is what the ledger knows, as plain data. The order of its
 // slices does not matter.
 type Snapshot struct {
@@ -86,7 +83,6 @@ type Snapshot struct {
 	Approvals            []Approval            `json:"approvals"`
 	Spends               []Spend               `json:"spends"`
 	WhitelistActivations []WhitelistActivation `json:"whitelist_activations"`
-	Balances             []Balance             `json:"balances"`
 }
 
 // DecodeSnapshotJSON decodes one JSON snapshot strictly.
@@ -99,19 +95,17 @@ func DecodeSnapshotJSON(b []byte) (Snapshot, error) {
 }
 
 // State is an indexed, immutable Snapshot: approvals by request digest,
-// spends sorted by time per scope with prefix sums, balances and whitelist
+// spends sorted by time per scope with prefix sums, and whitelist
 // activations in maps. The zero State is empty and not frozen.
 type State struct{ ix *stateIndex }
 
 type stateIndex struct {
 	frozen    bool
-	approvals []Approval          // sorted (digest, officer, at, verdict)
-	byDigest  map[Hash][]Approval // views into approvals
-	spends    spendSource         // shared by WithApprovals/WithFrozen
-	balances  map[walletAsset]Amount
+	approvals []Approval              // sorted (digest, officer, at, verdict)
+	byDigest  map[Hash][]Approval     // views into approvals
+	spends    spendSource             // shared by WithApprovals/WithFrozen
 	wlFrom    map[[2]string]time.Time // (whitelist, address) → active from
 	wlActs    []WhitelistActivation
-	balList   []Balance
 }
 
 var emptyIndex = &stateIndex{spends: &spendIndex{}}
@@ -126,7 +120,7 @@ func (s State) index() *stateIndex {
 // NewState validates and indexes a snapshot.
 func NewState(s Snapshot) (State, error) {
 	var problems []string
-	ix := &stateIndex{frozen: s.Frozen, balances: map[walletAsset]Amount{}, wlFrom: map[[2]string]time.Time{}}
+	ix := &stateIndex{frozen: s.Frozen, wlFrom: map[[2]string]time.Time{}}
 	approvals, err := indexApprovals(s.Approvals)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -137,18 +131,6 @@ func NewState(s Snapshot) (State, error) {
 		problems = append(problems, err.Error())
 	}
 	ix.spends = sp
-	for i, b := range s.Balances {
-		k := walletAsset{b.Wallet, b.Asset}
-		if _, dup := ix.balances[k]; dup || b.Wallet == "" || b.Asset == "" {
-			problems = append(problems, fmt.Sprintf("balances[%d]: empty or duplicate wallet/asset %q/%q", i, b.Wallet, b.Asset))
-			continue
-		}
-		ix.balances[k] = b.Amount
-		ix.balList = append(ix.balList, b)
-	}
-	slices.SortFunc(ix.balList, func(a, b Balance) int {
-		return cmp.Or(cmp.Compare(a.Wallet, b.Wallet), cmp.Compare(a.Asset, b.Asset))
-	})
 	for i, a := range s.WhitelistActivations {
 		if a.Whitelist == "" || a.Address == "" || a.ActiveFrom.IsZero() {
 			problems = append(problems, fmt.Sprintf("whitelist_activations[%d]: whitelist, address and active_from are required", i))
@@ -236,6 +218,5 @@ func (s State) Snapshot() Snapshot {
 		Approvals:            slices.Clone(ix.approvals),
 		Spends:               ix.spends.list(),
 		WhitelistActivations: slices.Clone(ix.wlActs),
-		Balances:             slices.Clone(ix.balList),
 	}
 }

@@ -116,8 +116,6 @@ func TestValidate(t *testing.T) {
 			d.Invariants.PinnedDestinations[0].To = append(d.Invariants.PinnedDestinations[0].To, "eth-hot")
 		}, policy.ErrInvalid},
 		{"fail/chain-without-fee-cap", func(t *testing.T, d *policy.Document) { d.Invariants.FeeCaps = d.Invariants.FeeCaps[:1] }, policy.ErrMissing},
-		{"fail/ceiling-unknown-asset", func(t *testing.T, d *policy.Document) { d.Invariants.BalanceCeilings[0].Asset = "DOGE" }, policy.ErrUnknownAsset},
-		{"fail/ceiling-on-cold-wallet", func(t *testing.T, d *policy.Document) { d.Invariants.BalanceCeilings[0].Wallet = "btc-cold" }, policy.ErrInvalid},
 
 		{"fail/duplicate-rule-id", func(t *testing.T, d *policy.Document) { d.Rules[1].ID = d.Rules[0].ID }, policy.ErrDuplicateID},
 		{"fail/unknown-action", func(t *testing.T, d *policy.Document) { d.Rules[0].Action = "maybe" }, policy.ErrInvalid},

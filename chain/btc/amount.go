@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
@@ -88,9 +89,9 @@ func feeFor(ratePerKvB, vsize int64) int64 {
 	return (ratePerKvB*vsize + 999) / 1000
 }
 
-// vsize is the BIP-141 virtual size of tx: ceil(weight / 4), where
-// weight = 3 × stripped size + total size.
+// vsize is the BIP-141 virtual size of tx: ceil(weight / 4), with btcd's
+// weight (3 × stripped size + total size), as its mempool computes it.
 func vsize(tx *wire.MsgTx) int64 {
-	weight := int64(tx.SerializeSizeStripped())*3 + int64(tx.SerializeSize())
-	return (weight + 3) / 4
+	weight := blockchain.GetTransactionWeight(btcutil.NewTx(tx))
+	return (weight + blockchain.WitnessScaleFactor - 1) / blockchain.WitnessScaleFactor
 }

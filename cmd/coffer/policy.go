@@ -126,7 +126,13 @@ func newPolicyExplainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain FILE --request REQUEST.json [--state STATE.json] [--now RFC3339]",
 		Short: "Evaluate a transfer request against a policy and print the decision and its trace",
-		Args:  cobra.ExactArgs(1),
+		Long: "Evaluate a transfer request against a policy and print the decision and its trace.\n\n" +
+			"The request is policy.Request as JSON. Its fee is in the chain's native base units; a btc\n" +
+			"request gives the signed transaction's \"vsize\" (vB) when the policy has a max_fee_rate, an eth\n" +
+			"request its call with \"max_priority_fee_per_gas\". The state's spends may carry a \"fee\": it\n" +
+			"counts toward fee_budgets and source-scoped limits of the native asset. The trace shows each\n" +
+			"fee bound and window total; a denial names the bound with both numbers.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := polLoad(args[0])
 			if err != nil {

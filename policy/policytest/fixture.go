@@ -48,7 +48,7 @@ func amt(s string) *policy.Amount {
 //	cold-other      cold → anything, deny
 //	safu-out        safu → hot/cold, require 2 treasury + 1 risk, timelock 72h, veto risk
 //	safu-other      safu → anything, deny
-//	withdraw-btc    btc-hot → btc-exchanges, BTC ≤ 1 BTC, role withdrawal-service, allow,
+//	withdraw-btc    btc-hot → btc-exchanges, BTC ≤ 1 BTC, role withdrawal, allow,
 //	                source 1h ≤ 2 BTC / ≤ 5 transfers, source 24h ≤ 5 BTC
 //	withdraw-eth    eth-hot → eth-exchanges, ETH, allow, rule 1h ≤ 30 ETH
 //	withdraw-usdc   eth-hot → eth-exchanges, USDC, allow, destination 24h ≤ 100000 USDC
@@ -85,7 +85,7 @@ func New() *Fixture {
 		LoosenDelay: policy.Duration(48 * time.Hour),
 		ApprovalTTL: policy.Duration(24 * time.Hour),
 		Admins:      policy.Admins{Quorum: 2, Members: admins},
-		Roles:       []string{"withdrawal-service", "operator"},
+		Roles:       []string{"withdrawal", "operator"},
 		Groups:      []policy.Group{{ID: "treasury"}, {ID: "risk"}},
 		Officers:    officers,
 		Assets: []policy.Asset{
@@ -119,9 +119,6 @@ func New() *Fixture {
 				{Chain: policy.ChainBTC, MaxFee: policy.MustAmount("100000")},
 				{Chain: policy.ChainETH, MaxFee: policy.MustAmount("10000000000000000")},
 			},
-			BalanceCeilings: []policy.BalanceCeiling{
-				{Wallet: "btc-hot", Asset: "BTC", MaxBalance: policy.MustAmount("5000000000")},
-			},
 		},
 		Rules: BaseRules(),
 	}
@@ -153,7 +150,7 @@ func BaseRules() []policy.Rule {
 		{ID: "withdraw-btc", Action: policy.ActionAllow,
 			Match: policy.Match{Source: policy.SourceSelector{Wallets: []string{"btc-hot"}},
 				Destination: policy.DestSelector{Whitelists: []string{"btc-exchanges"}}, Assets: []string{"BTC"},
-				Amount: policy.AmountRange{Max: amt("100000000")}, InitiatorRoles: []string{"withdrawal-service"}},
+				Amount: policy.AmountRange{Max: amt("100000000")}, InitiatorRoles: []string{"withdrawal"}},
 			Limits: []policy.Limit{
 				{Scope: policy.ScopeSource, Window: h(1), MaxAmount: amt("200000000"), MaxCount: 5},
 				{Scope: policy.ScopeSource, Window: h(24), MaxAmount: amt("500000000")},
@@ -187,26 +184,31 @@ func (f *Fixture) Policy(t testing.TB) *policy.Policy {
 // Digest is a request digest derived from a request ID.
 func Digest(id string) policy.Hash { return sha256.Sum256([]byte("policytest/request/" + id)) }
 
+// BTCVSize is the virtual size of the fixture's BTC requests: one P2WPKH
+// input and two outputs, signed.
+const BTCVSize = 141
+
 // BTC builds a well-formed BTC request from a wallet to an address,
-// initiated by the withdrawal service at submitted.
+// initiated by the withdrawal service at submitted, with a fee of 5000 sat
+// over BTCVSize vB (36 sat/vB, rounded up).
 func BTC(id, source, to string, amount uint64, submitted time.Time) policy.Request {
 	return policy.Request{
-		ID: id, Digest: Digest(id), Initiator: "withdrawal-svc", InitiatorRole: "withdrawal-service",
+		ID: id, Digest: Digest(id), Initiator: "withdrawal-svc", InitiatorRole: "withdrawal",
 		Source: source, To: to, Asset: "BTC", Amount: policy.AmountFromUint64(amount),
-		Fee: policy.AmountFromUint64(5000), Network: "mainnet", SubmittedAt: submitted,
+		Fee: policy.AmountFromUint64(5000), Network: "mainnet", VSize: BTCVSize, SubmittedAt: submitted,
 	}
 }
 
 // ETH builds a well-formed ETH or ERC-20 (USDC) request with a matching
-// transaction call.
+// transaction call: max fee per gas 100 gwei, priority fee 2 gwei.
 func ETH(id, source, to, asset string, amount policy.Amount, submitted time.Time) policy.Request {
-	tx := &policy.ETHTx{To: to, Value: amount, GasLimit: 21000, MaxFeePerGas: policy.AmountFromUint64(100_000_000_000)}
+	maxFee, tip := policy.AmountFromUint64(100_000_000_000), policy.AmountFromUint64(2_000_000_000)
+	tx := &policy.ETHTx{To: to, Value: amount, GasLimit: 21000, MaxFeePerGas: maxFee, MaxPriorityFeePerGas: tip}
 	if asset == "USDC" {
-		tx = &policy.ETHTx{To: USDCToken, Data: ERC20Transfer(to, amount), GasLimit: 60000,
-			MaxFeePerGas: policy.AmountFromUint64(100_000_000_000)}
+		tx = &policy.ETHTx{To: USDCToken, Data: ERC20Transfer(to, amount), GasLimit: 60000, MaxFeePerGas: maxFee, MaxPriorityFeePerGas: tip}
 	}
 	return policy.Request{
-		ID: id, Digest: Digest(id), Initiator: "withdrawal-svc", InitiatorRole: "withdrawal-service",
+		ID: id, Digest: Digest(id), Initiator: "withdrawal-svc", InitiatorRole: "withdrawal",
 		Source: source, To: to, Asset: asset, Amount: amount,
 		Fee: tx.MaxFeePerGas.Mul64(tx.GasLimit), ChainID: 1, ETH: tx, SubmittedAt: submitted,
 	}

@@ -18,7 +18,7 @@ var (
 	classes    = []policy.Class{policy.ClassHot, policy.ClassWarm, policy.ClassCold, policy.ClassSAFU}
 	assets     = []string{"BTC", "ETH", "USDC"}
 	groups     = []string{"treasury", "risk"}
-	roles      = []string{"withdrawal-service", "operator"}
+	roles      = []string{"withdrawal", "operator"}
 	whitelists = []string{"btc-exchanges", "eth-exchanges"}
 	scopes     = []policy.Scope{policy.ScopeRule, policy.ScopeSource, policy.ScopeDestination}
 	windows    = []time.Duration{time.Minute, 10 * time.Minute, time.Hour, 24 * time.Hour}
@@ -45,10 +45,14 @@ func amountPtr(v uint64) *policy.Amount {
 	return &a
 }
 
-// RandomDoc returns a valid document: the fixture's entities with up to
-// maxRules random rules, each kept only if the document stays valid.
+// RandomDoc returns a valid document: the fixture's entities, sometimes
+// with random fee bounds (RandomFees), and up to maxRules random rules,
+// each kept only if the document stays valid.
 func RandomDoc(r *rand.Rand, maxRules int) policy.Document {
 	d := New().Doc
+	if r.IntN(3) == 0 {
+		RandomFees(r, &d)
+	}
 	d.Rules = nil
 	n := r.IntN(maxRules + 1)
 	for i := 0; len(d.Rules) < n && i < 20*maxRules; i++ {
@@ -119,6 +123,9 @@ func RandomRule(r *rand.Rand, id string) policy.Rule {
 		}
 		ru.Limits = append(ru.Limits, l)
 	}
+	if len(m.Assets) > 0 && !slices.Contains(m.Assets, "USDC") && r.IntN(4) == 0 {
+		ru.MaxFeeBps = uint64Ptr(1 + uint64(r.IntN(10_000)))
+	}
 	ru.Timelock = policy.Duration(pick(r, []time.Duration{0, 0, 10 * time.Minute, time.Hour}))
 	if r.IntN(3) == 0 {
 		ru.VetoGroups = subsetOf(r, groups)
@@ -155,7 +162,7 @@ func RandomRequest(r *rand.Rand, now time.Time) policy.Request {
 		}
 		req = ETH(id, src, to, asset, policy.AmountFromUint64(amount), submitted)
 	}
-	req.InitiatorRole = pick(r, []string{"withdrawal-service", "operator", "", "auditor"})
+	req.InitiatorRole = pick(r, []string{"withdrawal", "operator", "", "auditor"})
 	req.Initiator = pick(r, append([]string{"withdrawal-svc"}, officers...))
 	if r.IntN(25) == 0 {
 		req.Asset = pick(r, assets) // maybe of another chain
@@ -163,13 +170,19 @@ func RandomRequest(r *rand.Rand, now time.Time) policy.Request {
 	if r.IntN(25) == 0 {
 		req.Fee = policy.AmountFromUint64(uint64(r.IntN(1 << 20)))
 	}
+	if req.ETH == nil && r.IntN(2) == 0 {
+		req.Fee = policy.AmountFromUint64(uint64(1 + r.IntN(100))) // within some relative caps
+	}
+	if req.ETH == nil && r.IntN(20) == 0 {
+		req.VSize = 0 // a fee rate ceiling denies
+	}
 	return req
 }
 
 func isHex(addr string) bool { return len(addr) == 42 && addr[:2] == "0x" }
 
 // RandomSnapshot returns ledger state around now for req: approvals (most
-// over req's digest), spends under random rules within a day, a hot balance,
+// over req's digest), spends under random rules within a day,
 // sometimes a whitelist activation and rarely the frozen flag.
 func RandomSnapshot(r *rand.Rand, req policy.Request, ruleIDs []string, now time.Time) policy.Snapshot {
 	var s policy.Snapshot
@@ -204,10 +217,8 @@ func RandomSnapshot(r *rand.Rand, req policy.Request, ruleIDs []string, now time
 			ago = time.Duration(r.IntN(70)) * time.Minute
 		}
 		sp.At = now.Add(-ago)
+		sp.Fee = RandomFee(r)
 		s.Spends = append(s.Spends, sp)
-	}
-	if r.IntN(5) > 0 {
-		s.Balances = []policy.Balance{{Wallet: "btc-hot", Asset: "BTC", Amount: policy.AmountFromUint64(uint64(r.Int64N(5_000_000_000)))}}
 	}
 	if r.IntN(5) == 0 {
 		s.WhitelistActivations = []policy.WhitelistActivation{{Whitelist: pick(r, whitelists), Address: pick(r, destinations),
@@ -223,7 +234,6 @@ func Shuffle(r *rand.Rand, s policy.Snapshot) policy.Snapshot {
 	out.Approvals = shuffled(r, s.Approvals)
 	out.Spends = shuffled(r, s.Spends)
 	out.WhitelistActivations = shuffled(r, s.WhitelistActivations)
-	out.Balances = shuffled(r, s.Balances)
 	return out
 }
 
@@ -240,6 +250,8 @@ func ShuffleDoc(r *rand.Rand, d policy.Document) policy.Document {
 		wls[i].Entries = shuffled(r, wls[i].Entries)
 	}
 	d.Whitelists = wls
+	d.Invariants.FeeCaps = shuffled(r, d.Invariants.FeeCaps)
+	d.Invariants.FeeBudgets = shuffled(r, d.Invariants.FeeBudgets)
 	return d
 }
 

@@ -8,11 +8,12 @@ import (
 )
 
 // Large is the benchmark's workload: a policy with nWhitelist entries and
-// nRules rules, nSpends past spends in its windows, and a request that
-// passes every rule's source, asset and destination checks, fails the
+// nRules rules, nSpends past spends (each with a fee) in its windows, and a
+// request that passes the fee bounds (cap, fee rate ceiling and a 24h fee
+// budget) and every rule's source, asset and destination checks, fails the
 // first nRules-1 on amount and is allowed by the last one after its limits
-// (over rule, source and destination), approvals (2 treasury + 1 risk,
-// assigned by matching), veto check and timelock.
+// (over rule, source with fees, and destination), approvals (2 treasury +
+// 1 risk, assigned by matching), veto check and timelock.
 type Large struct {
 	Fixture  *Fixture
 	Snapshot policy.Snapshot
@@ -47,7 +48,7 @@ func NewLarge(nWhitelist, nRules, nSpends int) Large {
 	}
 	rules = append(rules, policy.Rule{ID: "small", Action: policy.ActionRequireApproval,
 		Match: policy.Match{Source: src, Destination: dst, Assets: []string{"BTC"},
-			Amount: policy.AmountRange{Max: amountPtr(999_999)}, InitiatorRoles: []string{"withdrawal-service"}},
+			Amount: policy.AmountRange{Max: amountPtr(999_999)}, InitiatorRoles: []string{"withdrawal"}},
 		Approvals: policy.Approvals{AllOf: []policy.Term{{Group: "treasury", K: 2}, {Group: "risk", K: 1}}},
 		Limits: []policy.Limit{
 			{Scope: policy.ScopeRule, Window: h(1), MaxAmount: amountPtr(1 << 40), MaxCount: 1 << 20},
@@ -56,6 +57,9 @@ func NewLarge(nWhitelist, nRules, nSpends int) Large {
 		},
 		Timelock: h(1), VetoGroups: []string{"risk"}})
 	f.Doc.Rules = rules
+	rate := policy.Uint(300)
+	f.Doc.Invariants.FeeCaps[0].MaxFeeRate = &rate // btc
+	f.Doc.Invariants.FeeBudgets = []policy.FeeBudget{{Wallet: "btc-hot", Window: h(24), MaxFee: policy.AmountFromUint64(1 << 40)}}
 
 	to := LargeAddress(nWhitelist / 2)
 	req := BTC("bench", "btc-hot", to, 500, now.Add(-2*time.Hour))
@@ -67,7 +71,7 @@ func NewLarge(nWhitelist, nRules, nSpends int) Large {
 			dest = to
 		}
 		snap.Spends = append(snap.Spends, policy.Spend{At: at, Source: "btc-hot", To: dest, Rule: "small", Asset: "BTC",
-			Amount: policy.AmountFromUint64(uint64(1000 + i))})
+			Amount: policy.AmountFromUint64(uint64(1000 + i)), Fee: policy.AmountFromUint64(uint64(200 + i%100))})
 	}
 	for i := range 1000 { // approvals of other requests
 		snap.Approvals = append(snap.Approvals, Approve(officers[i%len(officers)], Digest(fmt.Sprint("other", i)), now.Add(-time.Hour)))
@@ -75,6 +79,5 @@ func NewLarge(nWhitelist, nRules, nSpends int) Large {
 	snap.Approvals = append(snap.Approvals,
 		Approve("ida", req.Digest, now.Add(-time.Hour)), Approve("tom", req.Digest, now.Add(-time.Hour)),
 		Approve("tina", req.Digest, now.Add(-time.Hour)), Approve("rita", req.Digest, now.Add(-time.Hour)))
-	snap.Balances = []policy.Balance{{Wallet: "btc-hot", Asset: "BTC", Amount: policy.AmountFromUint64(0)}}
 	return Large{Fixture: f, Snapshot: snap, Request: req, Now: now}
 }

@@ -52,7 +52,11 @@ func cloneApprovals(ru *policy.Rule) {
 }
 
 // Mutations lists tightening and loosening changes for property tests.
-var Mutations = []Mutation{
+var Mutations = slices.Concat(coreMutations, feeMutations)
+
+// coreMutations change rules, approvals, whitelists and the absolute
+// invariants; feeMutations (mutate_fees.go) the fee bounds.
+var coreMutations = []Mutation{
 	{"lower-limit", true, func(r *rand.Rand, d *policy.Document) bool {
 		return withRule(r, d, hasLimits, func(ru *policy.Rule) bool {
 			cloneLimits(ru)
@@ -143,11 +147,6 @@ var Mutations = []Mutation{
 	{"lower-fee-cap", true, func(r *rand.Rand, d *policy.Document) bool {
 		d.Invariants.FeeCaps = slices.Clone(d.Invariants.FeeCaps)
 		d.Invariants.FeeCaps[0].MaxFee = policy.AmountFromUint64(uint64(r.IntN(10000)))
-		return true
-	}},
-	{"lower-ceiling", true, func(r *rand.Rand, d *policy.Document) bool {
-		d.Invariants.BalanceCeilings = slices.Clone(d.Invariants.BalanceCeilings)
-		d.Invariants.BalanceCeilings[0].MaxBalance = policy.AmountFromUint64(uint64(r.Int64N(5_000_000_000)))
 		return true
 	}},
 	// Changes the classifier decides case by case.

@@ -46,6 +46,11 @@ func (b *Built) buildBTC(asset policy.Asset, amount policy.Amount) error {
 		Asset: asset.ID, Amount: strconv.FormatInt(s.Amount, 10), Fee: strconv.FormatInt(s.Fee, 10), Inputs: s.Inputs}
 	b.To = s.Destination
 	b.Req.Amount, b.Req.Fee, b.Req.Network = policy.AmountFromUint64(uint64(s.Amount)), policy.AmountFromUint64(uint64(s.Fee)), s.Network
+	// the fee rate ceiling is checked on the signed size: every input with
+	// its witness, as the fee of a fee_rate intent was computed
+	if vs := u.EstimatedVSize(); vs > 0 {
+		b.Req.VSize = uint64(vs)
+	}
 	prevouts, network := u.Prevouts(), s.Network
 	b.Attach = func(sigs []Sig) ([]byte, string, error) {
 		bs := make([]btc.Signature, len(sigs))
@@ -114,12 +119,16 @@ func (b *Built) buildETH(asset policy.Asset, amount policy.Amount) error {
 	fee, _ := policy.ParseAmount(s.MaxFee)
 	value, _ := policy.AmountFromBig(tx.Value())
 	gasCap, _ := policy.AmountFromBig(tx.GasFeeCap())
+	tip, err := policy.AmountFromBig(tx.GasTipCap())
+	if err != nil {
+		return IntentErr("priority fee of own transaction: %v", err)
+	}
 	txTo := ""
 	if tx.To() != nil {
 		txTo = tx.To().Hex()
 	}
 	b.Req.Amount, b.Req.Fee, b.Req.ChainID = amt, fee, s.ChainID // eth requests name the chain ID only
-	b.Req.ETH = &policy.ETHTx{To: txTo, Value: value, Data: tx.Data(), GasLimit: tx.Gas(), MaxFeePerGas: gasCap}
+	b.Req.ETH = &policy.ETHTx{To: txTo, Value: value, Data: tx.Data(), GasLimit: tx.Gas(), MaxFeePerGas: gasCap, MaxPriorityFeePerGas: tip}
 	from := b.Src.Address()
 	b.Attach = func(sigs []Sig) ([]byte, string, error) {
 		if len(sigs) != 1 {

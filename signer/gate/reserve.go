@@ -76,7 +76,10 @@ func (g *Gate) EvaluateAndReserve(ctx context.Context, pv *PolicyView, b *Built,
 		if !d.Allowed() {
 			return d, fmt.Errorf("policy %s request %s: %s", d.Effect, t.ID, d.Reason)
 		}
-		spend := ledger.Spend{At: now, Source: b.Src.ID, To: b.To, Rule: d.Rule, Asset: b.Req.Asset, Amount: b.Req.Amount.Big().String()}
+		// the fee counts too: in the source's fee budgets and native-asset
+		// source limits (btc: the fee paid; eth: the maximum fee)
+		spend := ledger.Spend{At: now, Source: b.Src.ID, To: b.To, Rule: d.Rule, Asset: b.Req.Asset,
+			Amount: b.Req.Amount.Big().String(), Fee: b.Req.Fee.Big().String()}
 		_, err = g.propose(ctx, ledger.Command{Kind: ledger.CmdReserve, At: now, ID: t.ID,
 			Reservation: &ledger.Reservation{Session: sid, At: now, Outpoints: b.Outpoints, Inputs: b.Inputs, NonceKey: b.NonceKey, Spend: spend, BasedOn: basedOn,
 				Resumes: resumes}})

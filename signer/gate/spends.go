@@ -59,13 +59,15 @@ func (sb *spendBook) SpendsSince() time.Time {
 	return sb.now().Add(-sb.retain)
 }
 
-// ResetSpends implements ledger.SpendWatcher.
+// ResetSpends implements ledger.SpendWatcher. The ledger loaded the
+// spends at or after what SpendsSince returned a moment ago; asking again
+// gives a time no earlier, so the book never claims history it lacks.
 func (sb *spendBook) ResetSpends(spends map[string]ledger.Spend, index uint64) error {
 	in := make(map[string]policy.Spend, len(spends))
 	for id, s := range spends {
 		in[id] = sb.convert(id, s)
 	}
-	if err := sb.book.Reset(in, index); err != nil {
+	if err := sb.book.Reset(in, sb.SpendsSince(), index); err != nil {
 		return err
 	}
 	sb.log.Info("limit totals loaded", "spends", len(in), "applied_index", index)
@@ -101,13 +103,27 @@ func (sb *spendBook) Applied(index uint64) {
 	}
 }
 
-// convert turns a ledger spend into the policy's. An amount the policy
-// cannot read counts as the largest there is: it can only tighten a limit.
+// convert turns a ledger spend into the policy's. An amount or fee the
+// policy cannot read counts as the largest there is: it can only tighten a
+// limit or a fee budget. No fee (a spend recorded before fees were) is 0.
 func (sb *spendBook) convert(id string, s ledger.Spend) policy.Spend {
 	amt, err := policy.ParseAmount(s.Amount)
 	if err != nil {
 		sb.log.Error("spend amount unreadable, counted as the maximum", "transfer", id, "err", err)
-		amt, _ = policy.AmountFromBig(new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1)))
+		amt = maxAmount()
 	}
-	return policy.Spend{At: s.At, Source: s.Source, To: s.To, Rule: s.Rule, Asset: s.Asset, Amount: amt}
+	var fee policy.Amount
+	if s.Fee != "" {
+		if fee, err = policy.ParseAmount(s.Fee); err != nil {
+			sb.log.Error("spend fee unreadable, counted as the maximum", "transfer", id, "err", err)
+			fee = maxAmount()
+		}
+	}
+	return policy.Spend{At: s.At, Source: s.Source, To: s.To, Rule: s.Rule, Asset: s.Asset, Amount: amt, Fee: fee}
+}
+
+// maxAmount is 2^256-1, the largest amount the policy reads.
+func maxAmount() policy.Amount {
+	a, _ := policy.AmountFromBig(new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1)))
+	return a
 }

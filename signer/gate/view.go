@@ -32,7 +32,7 @@ type PolicyView struct {
 	Wallets map[string]WalletInfo
 	ByAddr  map[string]WalletInfo // address (lowercase for eth) → wallet
 	Assets  map[string]policy.Asset
-	// Window is the longest limit Window of any rule: spends older than
+	// Window is the longest window of any limit or fee budget: spends older than
 	// now-Window can change no decision, so a decision never reads them.
 	Window time.Duration
 	// Whitelisted maps an address (addrKey) to the whitelist entries that
@@ -73,11 +73,8 @@ func NewPolicyView(p *policy.Policy) (*PolicyView, error) {
 	for _, a := range doc.Assets {
 		v.Assets[a.ID] = a
 	}
-	for _, r := range doc.Rules {
-		for _, l := range r.Limits {
-			v.Window = max(v.Window, l.Window.D())
-		}
-	}
+	// every window a decision reads: rule limits and fee budgets
+	v.Window = p.LongestWindow()
 	for _, w := range doc.Wallets {
 		key, path, err := parseKeyRef(w.KeyID)
 		if err != nil {
