@@ -55,7 +55,7 @@ func TestPolicyCLI(t *testing.T) {
 		}
 	})
 	req := func(name, src, to, amount string) string {
-		return write(name, `{"id":"`+name+`","digest":"00000000000000000000000000000000000000000000000000000000000000aa","initiator":"withdrawal-svc","initiator_role":"withdrawal","source":"`+src+`","to":"`+to+`","asset":"BTC","amount":"`+amount+`","fee":"1000","network":"mainnet","submitted_at":"2026-11-21T10:00:00Z"}`)
+		return write(name, `{"id":"`+name+`","digest":"00000000000000000000000000000000000000000000000000000000000000aa","initiator":"withdrawal-svc","initiator_role":"withdrawal","source":"`+src+`","to":"`+to+`","asset":"BTC","amount":"`+amount+`","fee":"1000","vsize":141,"network":"mainnet","submitted_at":"2026-11-21T10:00:00Z"}`)
 	}
 	t.Run("fail/cold to external is denied with its reason", func(t *testing.T) {
 		out := runCoffer(t, "policy", "explain", example, "--request", req("r1", "btc-cold", "bc1qexternal0000000000000000000000000000000", "100000"), "--now", "2026-11-21T12:00:00Z")

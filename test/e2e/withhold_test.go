@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -20,36 +19,37 @@ import (
 	"github.com/cofferhq/coffer/internal/devcluster"
 )
 
-var hostile struct {
-	once sync.Once
-	bin  string
-	err  error
+var tagged struct {
+	sync.Mutex
+	bins map[string]string
 }
 
-// hostileCofferd builds cofferd with -tags hostile once: with
-// COFFER_HOSTILE=withhold-last-round it plays a compromised node that
-// keeps its last-round share and the signature to itself.
-func hostileCofferd(t *testing.T) string {
+// taggedCofferd builds cofferd with -tags tag once per test binary: the
+// test-only builds "hostile" (COFFER_HOSTILE=withhold-last-round plays a
+// compromised node that keeps its last-round share and the signature to
+// itself) and "devclock" (COFFER_DEV_CLOCK_OFFSET lets hours pass).
+func taggedCofferd(t *testing.T, tag string) string {
 	t.Helper()
-	hostile.once.Do(func() {
-		root, err := repoRoot()
-		if err != nil {
-			hostile.err = err
-			return
-		}
-		dir := filepath.Join(binDir, "hostile")
-		cmd := exec.Command("go", "build", "-tags", "hostile", "-o", dir+"/", "./cmd/cofferd")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			hostile.err = fmt.Errorf("build cofferd -tags hostile: %v: %s", err, out)
-			return
-		}
-		hostile.bin = filepath.Join(dir, "cofferd")
-	})
-	if hostile.err != nil {
-		t.Fatal(hostile.err)
+	tagged.Lock()
+	defer tagged.Unlock()
+	if bin, ok := tagged.bins[tag]; ok {
+		return bin
 	}
-	return hostile.bin
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(binDir, tag)
+	cmd := exec.Command("go", "build", "-tags", tag, "-o", dir+"/", "./cmd/cofferd")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build cofferd -tags %s: %v: %s", tag, err, out)
+	}
+	if tagged.bins == nil {
+		tagged.bins = map[string]string{}
+	}
+	tagged.bins[tag] = filepath.Join(dir, "cofferd")
+	return tagged.bins[tag]
 }
 
 // TestWithheldSignature: a compromised home node coordinates a sweep,
@@ -59,7 +59,7 @@ func hostileCofferd(t *testing.T) string {
 // signed, and deny a second sweep that would pass the window only if the
 // first were freed.
 func TestWithheldSignature(t *testing.T) {
-	bin := hostileCofferd(t)
+	bin := taggedCofferd(t, "hostile")
 	c := startCluster(t, 20*time.Second)
 	ctx := context.Background()
 	tr, err := devcluster.SetupTreasury(ctx, c, devcluster.TreasuryOptions{RefillTimelock: time.Minute, SAFUTimelock: time.Minute}, os.Stderr)
