@@ -124,10 +124,11 @@ func TestDisjointPairs(t *testing.T) {
 		}
 	}
 
-	// the limit is full to the satoshi: the smallest payment that is not
-	// dust, through node3's pair, is denied
-	submit("one-more", "node3", 294)
+	// the limit is full to the satoshi: a small payment through node3's
+	// pair (3,000 sat: large enough that its fee is inside the dev
+	// policy's 10 % relative fee cap) is denied by the limit
+	submit("one-more", "node3", 3000)
 	if got := cl.wait("one-more", "signed", "denied"); got.State != "denied" || !strings.Contains(got.Reason, "limit") {
-		t.Fatalf("fail/294 sat over the limit: %s (%s)", got.State, got.Reason)
+		t.Fatalf("fail/3000 sat over the limit: %s (%s)", got.State, got.Reason)
 	}
 }
