@@ -10,10 +10,18 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cofferhq/coffer/internal/harden"
 )
 
 func main() {
-	root := &cobra.Command{Use: "cofferd", Short: "Coffer signer node", SilenceUsage: true, SilenceErrors: true}
+	root := &cobra.Command{Use: "cofferd", Short: "Coffer signer node", SilenceUsage: true, SilenceErrors: true,
+		// every command may hold a PIN, a share or pre-parameters: no core
+		// dump, and no other process of the user reads its memory
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			_, err := harden.Process()
+			return err
+		}}
 	root.AddCommand(newRunCmd(), newHSMCmd(), newPreParamsCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "cofferd:", err)

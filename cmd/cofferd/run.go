@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cofferhq/coffer/internal/harden"
 	"github.com/cofferhq/coffer/signer"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
@@ -23,6 +24,11 @@ func newRunCmd() *cobra.Command {
 				return err
 			}
 			log := signer.NewLogger(cfg.Log.Level)
+			if h, err := harden.Read(); err != nil {
+				return err
+			} else {
+				log.Info("process hardened", "core_limit", h.CoreLimit, "dumpable", h.Dumpable)
+			}
 			ctss.QuietLibrary()
 			deps, closeDeps, err := signer.OpenDeps(cfg, log)
 			if err != nil {

@@ -99,9 +99,13 @@ func ZeroPreParams(pp *PreParams) {
 	}
 }
 
+// zeroInts clears each integer's words, the whole backing array: SetInt64(0)
+// alone only shortens the slice and leaves the secret limbs in memory.
 func zeroInts(xs ...*big.Int) {
 	for _, x := range xs {
 		if x != nil {
+			w := x.Bits()
+			clear(w[:cap(w)])
 			x.SetInt64(0)
 		}
 	}
