@@ -72,9 +72,13 @@ type Config struct {
 		File       string   `yaml:"file"`
 		Signatures []string `yaml:"signatures"`
 	} `yaml:"policy"`
-	SelfTestSigning bool           `yaml:"selftest_signing"`
-	Members         []MemberConfig `yaml:"members"`
-	Log             struct {
+	SelfTestSigning bool `yaml:"selftest_signing"`
+	// MinThreshold is the smallest t of the cluster's keys (t+1 nodes
+	// sign; default 1): at most that many members may keep their keys in
+	// one Vault (members[].vault; config_vault.go).
+	MinThreshold int            `yaml:"min_threshold,omitempty"`
+	Members      []MemberConfig `yaml:"members"`
+	Log          struct {
 		Level string `yaml:"level"`
 	} `yaml:"log"`
 }
@@ -161,6 +165,10 @@ type MemberConfig struct {
 	API         string `yaml:"api"`
 	Raft        string `yaml:"raft"`         // its raft listener (mutual TLS)
 	IdentityKey string `yaml:"identity_key"` // hex Ed25519 public key
+	// Vault is the address of the Vault that holds the member's keys,
+	// empty for a member on an HSM. Nodes count the members per Vault
+	// (config_vault.go); a node on Vault must declare its own.
+	Vault string `yaml:"vault,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s" in YAML.
@@ -247,6 +255,9 @@ func (c *Config) defaults() {
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
+	}
+	if c.MinThreshold == 0 {
+		c.MinThreshold = DefaultMinThreshold
 	}
 }
 
@@ -345,6 +356,7 @@ func (c *Config) Validate() error {
 	if c.Policy.File == "" && len(c.Policy.Signatures) > 0 {
 		bad("policy.signatures: given without policy.file")
 	}
+	errs = append(errs, c.vaultLayoutProblems()...)
 	return errors.Join(errs...)
 }
 

@@ -23,6 +23,9 @@ func (n *Node) prepareKeygen(ctx context.Context, sid []byte, spec *peerpb.Sessi
 	if !slices.Contains(spec.Parties, n.cfg.Node) {
 		return nil, fmt.Errorf("%s is not in the committee", n.cfg.Node)
 	}
+	if err := n.cfg.checkVaultCommittee(spec.Parties, int(spec.Threshold)); err != nil {
+		return nil, err
+	}
 	sess, err := ctss.NewKeygen(ctss.KeygenConfig{SessionID: sid, Cluster: n.cfg.Cluster, Self: n.cfg.Node, KeyID: spec.KeyId,
 		Threshold: int(spec.Threshold), Nodes: spec.Parties, TakePreParams: n.takePreParams, Confirm: identityConfirmer{n}, Log: n.log})
 	if err != nil {
@@ -105,6 +108,9 @@ func (n *Node) prepareReshare(ctx context.Context, sid []byte, spec *peerpb.Sess
 	isOld, isNew := slices.Contains(spec.Parties, n.cfg.Node), slices.Contains(spec.NewParties, n.cfg.Node)
 	if !isOld && !isNew {
 		return nil, fmt.Errorf("%s takes no part", n.cfg.Node)
+	}
+	if err := n.cfg.checkVaultCommittee(spec.NewParties, int(spec.NewThreshold)); err != nil {
+		return nil, err
 	}
 	rec, err := n.store.Key(spec.KeyId)
 	known := err == nil

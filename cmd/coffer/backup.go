@@ -26,16 +26,17 @@ func (f *backupFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.node, "node", "", "node ID (required)")
 	fl.StringVar(&f.config, "config", "", "the node's config file (default: the node's in --cluster)")
-	fl.StringVar(&f.vaultConfig, "vault-config", "", "YAML file of the Vault connection: address, ca_file, timeout, auth "+
-		"(default: the node's hsm.vault section, when it uses Vault)")
+	fl.StringVar(&f.vaultConfig, "vault-config", "", "YAML file of the connection to the Vault that keeps backups: address, ca_file, timeout, auth "+
+		"(required; for a node on Vault, another Vault than the one holding its keys)")
 	_ = cmd.MarkFlagRequired("node")
+	_ = cmd.MarkFlagRequired("vault-config")
 }
 
 func newBackupCmd(clusterPath *string) *cobra.Command {
 	var f backupFlags
 	var to string
 	cmd := &cobra.Command{
-		Use:   "backup --node ID --to vault://MOUNT/PATH",
+		Use:   "backup --node ID --to vault://MOUNT/PATH --vault-config BACKUP-VAULT.yaml",
 		Short: "Copy a stopped node's sealed shares and pre-parameters to Vault KV v2 (nothing is unsealed)",
 		Long: "Reads the key records (with their sealed shares) and the sealed pre-parameter pool of a stopped node's store " +
 			"and writes them, still sealed by the node's HSM, as a new version of a KV v2 secret. " +
@@ -54,7 +55,7 @@ func newBackupCmd(clusterPath *string) *cobra.Command {
 				return storeError(cfg, err)
 			}
 			defer st.Close()
-			kv, closeKV, err := f.dialKV(cmd.Context(), cfg, loc)
+			kv, closeKV, err := f.dialKV(cmd.Context(), cfg, loc, true)
 			if err != nil {
 				return err
 			}
@@ -79,7 +80,7 @@ func newRestoreCmd(clusterPath *string) *cobra.Command {
 	var from string
 	var version int
 	cmd := &cobra.Command{
-		Use:   "restore --node ID --from vault://MOUNT/PATH",
+		Use:   "restore --node ID --from vault://MOUNT/PATH --vault-config BACKUP-VAULT.yaml",
 		Short: "Restore a node's sealed shares and pre-parameters from Vault KV v2 into its fresh store",
 		Long: "Reads one version of a backup (default: the latest), checks it whole, and writes it into the stopped node's " +
 			"store in one transaction. Refuses a backup of another node or cluster, a damaged backup, and a store that " +
@@ -94,7 +95,7 @@ func newRestoreCmd(clusterPath *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			kv, closeKV, err := f.dialKV(cmd.Context(), cfg, loc)
+			kv, closeKV, err := f.dialKV(cmd.Context(), cfg, loc, false)
 			if err != nil {
 				return err
 			}
@@ -157,25 +158,29 @@ func (f *backupFlags) nodeConfig(clusterPath string) (*signer.Config, error) {
 	return cfg, nil
 }
 
-// dialKV logs in to Vault with --vault-config, or with the node's own
-// Vault connection.
-func (f *backupFlags) dialKV(ctx context.Context, cfg *signer.Config, loc backup.Location) (*backup.KV, func(), error) {
-	var conn vault.Connection
-	switch {
-	case f.vaultConfig != "":
-		file, err := os.Open(f.vaultConfig)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read vault config: %w", err)
+// dialKV logs in to the backup Vault that --vault-config names. Never with
+// the node's own Vault connection: a node's credentials reach its keys
+// only. A backup (write) is refused on the Vault that holds the node's
+// seal key: that Vault's admins would then hold the sealed shares and the
+// key that opens them (SECURITY.md, "Vault backend"); a restore may read
+// from it, to recover a backup made before this rule.
+func (f *backupFlags) dialKV(ctx context.Context, cfg *signer.Config, loc backup.Location, write bool) (*backup.KV, func(), error) {
+	file, err := os.Open(f.vaultConfig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read vault config: %w", err)
+	}
+	conn, err := vault.DecodeConnection(file)
+	file.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("vault config %s: %w", f.vaultConfig, err)
+	}
+	if write && cfg.HSM.Backend == signer.BackendVault {
+		backupVault, err1 := vault.TrustDomain(conn.Address)
+		sealVault, err2 := vault.TrustDomain(cfg.HSM.Vault.Address)
+		if err1 == nil && err2 == nil && backupVault == sealVault {
+			return nil, nil, fmt.Errorf("%s keeps its keys in the Vault at %s: back it up to another Vault, "+
+				"whose admins do not also hold the key that opens the sealed shares", cfg.Node, sealVault)
 		}
-		conn, err = vault.DecodeConnection(file)
-		file.Close()
-		if err != nil {
-			return nil, nil, fmt.Errorf("vault config %s: %w", f.vaultConfig, err)
-		}
-	case cfg.HSM.Backend == signer.BackendVault:
-		conn = cfg.HSM.Vault.Connection
-	default:
-		return nil, nil, fmt.Errorf("%s uses hsm.backend %s: name the Vault that holds backups with --vault-config", cfg.Node, cfg.HSM.Backend)
 	}
 	c, err := vault.Dial(ctx, conn, discardLogger())
 	if err != nil {

@@ -121,3 +121,25 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("%d modules still loaded after every keystore was closed", len(modules.loaded))
 	}
 }
+
+// TestPINVariableUnset: a PIN read from the environment leaves it at
+// once, so no child process inherits it; a second Open in the process
+// still logs in.
+func TestPINVariableUnset(t *testing.T) {
+	const name = "COFFER_TEST_PIN_UNSET"
+	t.Setenv(name, env.pin)
+	cfg := testConfig(tokErrs)
+	cfg.PINFile, cfg.PINEnv = "", name
+	for i := range 2 {
+		k, err := Open(cfg, testLogger(t))
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i+1, err)
+		}
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, set := os.LookupEnv(name); set {
+			t.Fatalf("%s is still in the environment after Open", name)
+		}
+	}
+}

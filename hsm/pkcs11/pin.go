@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/cofferhq/coffer/hsm/internal/envsecret"
 )
 
 // secret is a PIN in memory. It formats and logs as REDACTED, whatever the
@@ -26,11 +28,12 @@ var _ slog.LogValuer = secret{}
 // errEmptyPIN is returned for a PIN file or variable that holds nothing.
 var errEmptyPIN = errors.New("PIN is empty")
 
-// readPIN resolves the PIN reference of cfg. Errors name the file or the
-// variable, never the value.
+// readPIN resolves the PIN reference of cfg. A variable is unset as it is
+// read (hsm/internal/envsecret). Errors name the file or the variable,
+// never the value.
 func readPIN(cfg Config, log *slog.Logger) (secret, error) {
 	if cfg.PINEnv != "" {
-		v, ok := os.LookupEnv(cfg.PINEnv)
+		v, ok := envsecret.Take(cfg.PINEnv)
 		if !ok {
 			return secret{}, fmt.Errorf("read PIN from environment variable %s: not set", cfg.PINEnv)
 		}

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/cofferhq/coffer/hsm/internal/envsecret"
 )
 
 // maxLabel is the size of CK_TOKEN_INFO.label.
@@ -76,10 +77,10 @@ func (pin) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "REDACTED") }
 
 var _ slog.LogValuer = pin{}
 
-// readPIN reads the PIN from the variable c names. Errors name the
-// variable, never the value.
+// readPIN reads the PIN from the variable c names and unsets it
+// (hsm/internal/envsecret). Errors name the variable, never the value.
 func readPIN(c Config) (pin, error) {
-	v, ok := os.LookupEnv(c.PINEnv)
+	v, ok := envsecret.Take(c.PINEnv)
 	if !ok {
 		return pin{}, fmt.Errorf("read PIN from environment variable %s: not set", c.PINEnv)
 	}

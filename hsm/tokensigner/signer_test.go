@@ -9,6 +9,7 @@ import (
 	"crypto/sha512"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,7 +133,10 @@ func TestOpenRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.pin != nil {
-				t.Setenv(pinVar, *tc.pin)
+				// Open unsets the variable it reads (and keeps the value
+				// in the process): put the right PIN back for later tests.
+				os.Setenv(pinVar, *tc.pin)
+				t.Cleanup(func() { os.Setenv(pinVar, env.pin) })
 			}
 			s, err := Open(tc.cfg)
 			if err == nil {
@@ -240,3 +244,15 @@ func filepathAbs(t *testing.T, name string) string {
 
 // signedAt is the signing time the approvals in these tests carry.
 var signedAt = time.UnixMilli(1_767_225_600_000)
+
+// TestPINVariableUnset: Open takes the PIN out of the environment, so a
+// child process (a hook, a shell) does not inherit it.
+func TestPINVariableUnset(t *testing.T) {
+	os.Setenv(pinVar, env.pin)
+	t.Cleanup(func() { os.Setenv(pinVar, env.pin) })
+	open(t, cfg(labelEd))
+	if _, set := os.LookupEnv(pinVar); set {
+		t.Fatalf("%s is still in the environment after Open", pinVar)
+	}
+	open(t, cfg(labelEd)) // the process still has it
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,8 @@ import (
 
 // TestAppRoleRelogin opens a keystore whose AppRole tokens live 3 seconds:
 // operations after that still work (the client logged in again at two
-// thirds of the lifetime), and Close revokes the token.
+// thirds of the lifetime, with the secret ID it took from the environment,
+// which no longer holds it), and Close revokes the token.
 func TestAppRoleRelogin(t *testing.T) {
 	ctx := context.Background()
 	roleID, secretID, err := env.srv.AppRole(ctx, "approle", "short", "3s", policyAllKeys)
@@ -22,11 +24,16 @@ func TestAppRoleRelogin(t *testing.T) {
 	}
 	env.secrets = append(env.secrets, secretID)
 	cfg := nodeConfig(Config{})
-	cfg.Auth = Auth{AppRole: &AppRole{RoleIDFile: writeFile(t, "role", roleID), SecretIDFile: writeFile(t, "secret", secretID)}}
+	const secretVar = "COFFER_TEST_RELOGIN_SECRET_ID"
+	t.Setenv(secretVar, secretID)
+	cfg.Auth = Auth{AppRole: &AppRole{RoleIDFile: writeFile(t, "role", roleID), SecretIDEnv: secretVar}}
 	var logs lockedBuffer
 	k, err := Open(ctx, cfg, testLoggerTo(t, &logs))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
+	}
+	if _, set := os.LookupEnv(secretVar); set {
+		t.Fatalf("%s is still in the environment after Open", secretVar)
 	}
 	b, err := k.Seal(ctx, nil, []byte("x"))
 	if err != nil {
@@ -52,5 +59,25 @@ func TestAppRoleRelogin(t *testing.T) {
 	}
 	if strings.Contains(string(logs.Bytes()), secretID) {
 		t.Fatal("the secret ID is in the logs")
+	}
+}
+
+// TestTokenVariableUnset: a token read from the environment leaves it at
+// once (no child process inherits it); a second Open in the process still
+// logs in with it.
+func TestTokenVariableUnset(t *testing.T) {
+	const name = "COFFER_TEST_TOKEN_UNSET"
+	b, err := os.ReadFile(env.nodeTokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(name, strings.TrimSpace(string(b)))
+	cfg := nodeConfig(Config{})
+	cfg.Auth = Auth{TokenEnv: name}
+	for i := range 2 {
+		openTest(t, cfg)
+		if _, set := os.LookupEnv(name); set {
+			t.Fatalf("Open #%d: %s is still in the environment", i+1, name)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -72,7 +73,10 @@ func Dial(ctx context.Context, conn Connection, logger *slog.Logger) (*Client, e
 // VAULT_HEADERS, …) are overridden, so only the node's config decides
 // where it connects, what it trusts and which token it sends.
 func newAPIClient(conn Connection) (*api.Client, error) {
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	// RootCAs is never left nil: with no ca_file (plain http on loopback,
+	// which Validate allows only there) an empty pool trusts nothing,
+	// rather than the system roots.
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: x509.NewCertPool()}
 	if conn.CAFile != "" {
 		pem, err := os.ReadFile(conn.CAFile)
 		if err != nil {
@@ -104,9 +108,11 @@ func newAPIClient(conn Connection) (*api.Client, error) {
 	// The whole exchange, body included, is bounded by the HTTP client:
 	// the api client's own timeout would cancel raw requests before their
 	// body is read.
-	cfg.HttpClient = &http.Client{Transport: transport, Timeout: conn.Timeout}
+	cfg.HttpClient = &http.Client{Transport: noRedirects{transport}, Timeout: conn.Timeout, CheckRedirect: refuseRedirect}
 	cfg.Timeout = 0
 	cfg.MaxRetries = 2
+	cfg.DisableRedirects = true
+	cfg.CheckRetry = retryPolicy
 	ac, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, err
@@ -229,12 +235,16 @@ func (c *Client) classify(ctx context.Context, r request, err error) error {
 		verify    *tls.CertificateVerificationError
 		record    tls.RecordHeaderError
 	)
-	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &verify) || errors.As(err, &record) {
-		ca := "the system roots"
-		if c.conn.CAFile != "" {
-			ca = "ca_file " + c.conn.CAFile
+	if errors.Is(err, ErrRedirect) {
+		// Before net.Error: *url.Error, which wraps it, is one.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
 		}
-		return fmt.Errorf("%w: %s (trusting %s): %v", ErrTLS, addr, ca, err)
+		return fmt.Errorf("vault at %s, %s %s: %w", addr, r.method, r.path, err)
+	}
+	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &verify) || errors.As(err, &record) {
+		return fmt.Errorf("%w: %s (trusting only ca_file %s): %v", ErrTLS, addr, c.conn.CAFile, err)
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || strings.Contains(err.Error(), "giving up after") {

@@ -35,7 +35,8 @@ type Connection struct {
 	// network in the clear.
 	Address string `yaml:"address"`
 	// CAFile is a PEM file of the CA certificates that Vault's TLS
-	// certificate must chain to. Empty: the system roots.
+	// certificate must chain to; required with https. The system roots are
+	// never used.
 	CAFile string `yaml:"ca_file,omitempty"`
 	// Timeout bounds one request to Vault, retries included (default
 	// DefaultTimeout).
@@ -242,7 +243,10 @@ func checkMount(m string) error {
 	return nil
 }
 
-// checkAddress accepts https URLs, and http ones on loopback only.
+// checkAddress accepts https URLs with a ca_file, and http ones on
+// loopback only. The system roots are never trusted for Vault: any public
+// CA could then issue a certificate for the Vault's name, and whoever holds
+// it would receive the token and every share sealed or opened.
 func checkAddress(addr, caFile string) error {
 	if addr == "" {
 		return errors.New("required (for example https://vault.example:8200)")
@@ -256,6 +260,9 @@ func checkAddress(addr, caFile string) error {
 	}
 	switch u.Scheme {
 	case "https":
+		if caFile == "" {
+			return fmt.Errorf("%q: ca_file is required with https (the CA that issued Vault's certificate; the system roots are never trusted)", addr)
+		}
 	case "http":
 		if !isLoopback(u.Hostname()) {
 			return fmt.Errorf("%q: plain http is allowed on a loopback address only (the token would cross the network in the clear); use https", addr)

@@ -22,32 +22,48 @@
 //     pure Ed25519 over the message, deterministic. Public() is the key's
 //     public_key. Each signature is verified locally before it is returned.
 //
+// Trust: a node's Vault credentials are its HSM and PIN in one network
+// bearer credential, and the Vault's admins (or the holders of its unseal
+// keys with its storage) can mint them. One Vault is one trust domain
+// (TrustDomain): it must hold the keys of at most t members of any key's
+// committee, which signer checks from the member list, and each node needs
+// its own credentials limited to its own keys (NodePolicy).
+//
 // Invariants:
 //
 //   - Keys are never exportable: Open refuses (hsm.ErrKeyPolicy) a key that
-//     is exportable, allows plaintext backup, is derived, is of the wrong
-//     type, or whose min_decryption_version / min_encryption_version
-//     exclude version 1. Blobs carry no key version, so this backend seals,
+//     is exportable, allows plaintext backup, may be deleted, is derived,
+//     is of the wrong type, or whose min_decryption_version /
+//     min_encryption_version exclude version 1. Blobs carry no key version, so this backend seals,
 //     opens and signs with version 1 only: rotating a key in Vault leaves
 //     Coffer's blobs openable and changes nothing Coffer does.
-//   - Open runs a seal/open and sign/verify self-test, so a node with a
-//     wrong server, token, policy, mount or key stops at start with an error
+//   - Open runs a self-test (seal/open, an open under other associated data
+//     that must fail, sign/verify), so a node with a wrong server, token,
+//     policy, mount or key, or a Vault that ignores associated_data
+//     (ErrAADIgnored: Vault before 1.13), stops at start with an error
 //     naming the server, the mount and the key: ErrUnreachable, ErrTLS,
 //     ErrSealed, hsm.ErrLogin (token or AppRole refused), ErrPermissionDenied
 //     (a *PermissionError naming the policy path and capability to grant),
 //     ErrMountNotFound, hsm.ErrKeyNotFound. NodePolicy is the least-privilege
 //     policy; it grants no "create", so transit's encrypt can never create a
 //     missing seal key.
+//   - Open refuses a server with an audit device that logs raw bodies
+//     (ErrAuditLogRaw: the shares would be in its log); a token that may
+//     not list the devices (sys/audit, read and sudo) gets a warning.
 //   - Only a blob Vault refuses to authenticate (HTTP 400: wrong AAD,
 //     another key, a modified blob) is hsm.ErrUnseal; a sealed or
 //     unreachable Vault keeps its own error, so a node never mistakes an
 //     outage for tampering.
 //   - Secrets are by reference: the token, or the AppRole role and secret
-//     IDs, are read from files or environment variables the config names,
-//     held in a type that formats and logs as REDACTED, and never put in an
-//     error. The Vault client's own VAULT_* environment is ignored. Plain
-//     http is accepted on loopback only; otherwise TLS, verified against
-//     Config.CAFile (or the system roots).
+//     IDs, are read from files or environment variables the config names
+//     (a variable is unset as it is read, hsm/internal/envsecret), held in
+//     a type that formats and logs as REDACTED, and never put in an error.
+//     The Vault client's own VAULT_* environment is ignored.
+//   - Transport: plain http is accepted on loopback only (127.0.0.0/8, ::1,
+//     localhost); otherwise TLS, verified against Config.CAFile, which is
+//     then required (never the system roots). No redirect is followed: a
+//     3xx answer is ErrRedirect, so the token and a share never go where a
+//     Location points (redirect.go).
 //   - AppRole tokens are renewed by logging in again at two thirds of their
 //     lifetime and revoked by Close. A given token is used as is (make it
 //     periodic and renew it with Vault Agent).

@@ -33,6 +33,19 @@ var (
 	ErrNotFound = errors.New("vault: not found")
 	// ErrRejected means Vault refused a request as invalid (HTTP 400).
 	ErrRejected = errors.New("vault: request rejected")
+	// ErrRedirect means Vault (or whatever answers at its address) answered
+	// a redirect. None is followed: it would resend the token and the
+	// request body, a share included, wherever it points (redirect.go).
+	ErrRedirect = errors.New("vault: redirect refused")
+	// ErrAADIgnored means transit decrypted a blob under associated data
+	// other than the data it was sealed with: the server ignores
+	// associated_data (Vault before 1.13 did), so a blob would open as
+	// another node, key or generation. A node refuses to start on it.
+	ErrAADIgnored = errors.New("vault: transit ignores associated data")
+	// ErrAuditLogRaw means an audit device of the server logs request and
+	// response bodies unhashed (log_raw): every share the node seals or
+	// opens would be in that log in plaintext. A node refuses to start.
+	ErrAuditLogRaw = errors.New("vault: an audit device logs raw bodies")
 )
 
 // PermissionError names what the token's policy lacks. It matches

@@ -1,11 +1,9 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -77,30 +75,6 @@ func checkPureEd25519(opts crypto.SignerOpts) error {
 	}
 	if o, ok := opts.(*ed25519.Options); ok && o.Context != "" {
 		return errors.New("Ed25519ctx (a context string) is not supported")
-	}
-	return nil
-}
-
-// selfTest seals and opens a random value and signs and verifies one, so a
-// node with a wrong key, a missing capability or a broken server stops at
-// start.
-func (k *Keystore) selfTest(ctx context.Context) error {
-	probe := make([]byte, 32)
-	rand.Read(probe)
-	aad := []byte("coffer/vault/selftest/v1")
-	b, err := k.Seal(ctx, aad, probe)
-	if err != nil {
-		return err
-	}
-	got, err := k.Open(ctx, aad, b)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(got, probe) {
-		return errors.New("seal/open round trip returned other bytes")
-	}
-	if _, err := k.identity.Sign(nil, probe, crypto.Hash(0)); err != nil {
-		return err
 	}
 	return nil
 }

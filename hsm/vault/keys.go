@@ -24,6 +24,7 @@ type transitKey struct {
 	Exportable           bool                       `json:"exportable"`
 	AllowPlaintextBackup bool                       `json:"allow_plaintext_backup"`
 	Derived              bool                       `json:"derived"`
+	DeletionAllowed      bool                       `json:"deletion_allowed"`
 	MinDecryptionVersion int                        `json:"min_decryption_version"`
 	MinEncryptionVersion int                        `json:"min_encryption_version"`
 	LatestVersion        int                        `json:"latest_version"`
@@ -51,8 +52,12 @@ func (k *Keystore) readKey(ctx context.Context, what, name string) (transitKey, 
 }
 
 // checkPolicy enforces DESIGN.md §4 on a transit key: the expected type,
-// never exportable nor backed up in plaintext, not derived, and version
-// keyVersion usable.
+// never exportable nor backed up in plaintext, not deletable (a deleted
+// seal key loses every share it sealed; one a token can delete is a
+// ransom), not derived, and version keyVersion usable. Vault lets an
+// operator change deletion_allowed later, and exportable and
+// allow_plaintext_backup once from false to true, so Open checks at every
+// start, not only Provision.
 func (tk transitKey) checkPolicy(wantType string) error {
 	var errs []error
 	if tk.Type != wantType {
@@ -63,6 +68,9 @@ func (tk transitKey) checkPolicy(wantType string) error {
 	}
 	if tk.AllowPlaintextBackup {
 		errs = append(errs, errors.New("allow_plaintext_backup is true"))
+	}
+	if tk.DeletionAllowed {
+		errs = append(errs, errors.New("deletion_allowed is true (set it false in MOUNT/keys/NAME/config)"))
 	}
 	if tk.Derived {
 		errs = append(errs, errors.New("derived is true (keys derived from a context are not used)"))

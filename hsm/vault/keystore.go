@@ -39,12 +39,15 @@ type Keystore struct {
 var _ hsm.Keystore = (*Keystore)(nil)
 
 // Open connects and logs in to the Vault server of cfg, reads both transit
-// keys, checks their type and that they can be neither exported nor backed
-// up in plaintext, and runs a seal/open and sign/verify self-test. Errors
-// name the server, the mount and the key, and wrap ErrUnreachable, ErrTLS,
-// ErrSealed, ErrMountNotFound, ErrPermissionDenied (a *PermissionError
-// naming the policy path), hsm.ErrLogin, hsm.ErrKeyNotFound or
-// hsm.ErrKeyPolicy; they never contain a token or secret ID.
+// keys, checks their type and that they can be neither exported, backed up
+// in plaintext nor deleted, checks that no audit device logs raw bodies,
+// and runs a self-test: seal/open, open under other associated data (which
+// must fail), sign/verify. Errors name the server, the mount and the key,
+// and wrap ErrUnreachable, ErrTLS, ErrRedirect, ErrSealed,
+// ErrMountNotFound, ErrPermissionDenied (a *PermissionError naming the
+// policy path), ErrAuditLogRaw, ErrAADIgnored, hsm.ErrLogin,
+// hsm.ErrKeyNotFound or hsm.ErrKeyPolicy; they never contain a token or
+// secret ID.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Keystore, error) {
 	if logger == nil {
 		return nil, errors.New("open vault keystore: missing logger")
@@ -61,6 +64,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Keystore, erro
 	closing, stop := context.WithCancel(context.Background())
 	k := &Keystore{cfg: cfg, log: log, c: c, closing: closing, stop: stop}
 	if err := k.loadKeys(ctx); err != nil {
+		k.abandon()
+		return nil, fmt.Errorf("open vault keystore: %w", err)
+	}
+	if err := k.checkAudit(ctx); err != nil {
 		k.abandon()
 		return nil, fmt.Errorf("open vault keystore: %w", err)
 	}

@@ -85,6 +85,9 @@ func TestOpenErrors(t *testing.T) {
 	}
 	// Keys that break DESIGN.md §4.
 	rootWrite(t, "transit/keys/bad-exportable", map[string]any{"type": "aes256-gcm96", "exportable": true})
+	rootWrite(t, "transit/keys/bad-exportable-id", map[string]any{"type": "ed25519", "exportable": true})
+	rootWrite(t, "transit/keys/bad-deletable", map[string]any{"type": "aes256-gcm96"})
+	rootWrite(t, "transit/keys/bad-deletable/config", map[string]any{"deletion_allowed": true})
 	rootWrite(t, "transit/keys/bad-rotated", map[string]any{"type": "aes256-gcm96"})
 	rootWrite(t, "transit/keys/bad-rotated/rotate", nil)
 	rootWrite(t, "transit/keys/bad-rotated/config", map[string]any{"min_decryption_version": 2})
@@ -154,9 +157,15 @@ path "transit/sign/*"    { capabilities = ["update"] }`)
 		{"fail/CA that did not issue vault's certificate", func(t *testing.T, c *Config) {
 			c.CAFile = otherCA(t)
 		}, ErrTLS, []string{"other-ca.pem"}},
-		{"fail/system roots do not trust the dev CA", func(t *testing.T, c *Config) {
+		{"fail/https without ca_file: no system roots", func(t *testing.T, c *Config) {
 			c.CAFile = ""
-		}, ErrTLS, []string{"system roots"}},
+		}, nil, []string{"ca_file is required", "system roots are never trusted"}},
+		{"fail/deletable seal key", func(t *testing.T, c *Config) {
+			c.SealKey = "bad-deletable"
+		}, hsm.ErrKeyPolicy, []string{"bad-deletable", "deletion_allowed is true"}},
+		{"fail/exportable identity key", func(t *testing.T, c *Config) {
+			c.IdentityKey = "bad-exportable-id"
+		}, hsm.ErrKeyPolicy, []string{`identity key "bad-exportable-id"`, "exportable is true"}},
 		{"fail/token file missing", func(t *testing.T, c *Config) {
 			c.Auth = Auth{TokenFile: filepath.Join(t.TempDir(), "absent.token")}
 		}, fs.ErrNotExist, []string{"absent.token"}},

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/cofferhq/coffer/hsm/internal/envsecret"
 )
 
 // secret is a token, role ID or secret ID in memory. It formats and logs as
@@ -26,11 +28,12 @@ var _ slog.LogValuer = secret{}
 var errEmptySecret = errors.New("empty")
 
 // readSecret resolves a secret given by file or environment variable;
-// what names it in errors ("token", "AppRole secret ID"). Errors name the
-// file or the variable, never the value.
+// what names it in errors ("token", "AppRole secret ID"). A variable is
+// unset as it is read (hsm/internal/envsecret). Errors name the file or
+// the variable, never the value.
 func readSecret(what, file, env string, log *slog.Logger) (secret, error) {
 	if env != "" {
-		v, ok := os.LookupEnv(env)
+		v, ok := envsecret.Take(env)
 		if !ok {
 			return secret{}, fmt.Errorf("read %s from environment variable %s: not set", what, env)
 		}

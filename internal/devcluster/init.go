@@ -16,6 +16,7 @@ import (
 
 	"github.com/cofferhq/coffer/hsm/pkcs11"
 	"github.com/cofferhq/coffer/hsm/softhsm"
+	"github.com/cofferhq/coffer/hsm/vault"
 	"github.com/cofferhq/coffer/pki"
 	"github.com/cofferhq/coffer/signer"
 )
@@ -30,7 +31,8 @@ type Options struct {
 	SessionTimeout  time.Duration
 	LogLevel        string
 	Log             *slog.Logger
-	// Vault, when set, puts the nodes it names on Vault transit.
+	// Vault, when set, puts the nodes it names on Vault transit, at most
+	// t per Vault server, each with its own AppRole.
 	Vault *VaultOptions
 }
 
@@ -38,6 +40,9 @@ type Options struct {
 func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 	if o.Nodes < 2 || o.Nodes > 16 {
 		return nil, fmt.Errorf("cluster init: %d nodes (2..16)", o.Nodes)
+	}
+	if err := o.checkVaultLayout(); err != nil {
+		return nil, err
 	}
 	if o.Cluster == "" {
 		o.Cluster = "dev"
@@ -87,6 +92,7 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 	}
 	var members []signer.MemberConfig
 	hsmCfgs := make([]pkcs11.Config, o.Nodes)
+	vaultCfgs := map[string]vault.Config{}
 	for i := 0; i < o.Nodes; i++ {
 		id := fmt.Sprintf("node%d", i+1)
 		ndir := filepath.Join(dir, id)
@@ -94,10 +100,13 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 			return nil, err
 		}
 		var pub ed25519.PublicKey
-		if vc, ok := o.vaultConfig(id); ok {
-			if pub, err = provisionVault(ctx, id, vc, o.Log); err != nil {
+		var onVault string
+		if s, ok := o.vaultServer(id); ok {
+			var vc vault.Config
+			if pub, vc, err = o.provisionVault(ctx, id, ndir, s, o.Log); err != nil {
 				return nil, err
 			}
+			vaultCfgs[id], onVault = vc, vc.Address
 		} else {
 			pin, so := randomPIN(), randomPIN()
 			if err := os.WriteFile(filepath.Join(ndir, "pin"), []byte(pin+"\n"), 0o600); err != nil {
@@ -121,13 +130,13 @@ func Init(ctx context.Context, dir string, o Options) (*Layout, error) {
 			return nil, err
 		}
 		peerAddr, apiAddr, raftAddr := ports[3*i], ports[3*i+1], ports[3*i+2]
-		members = append(members, signer.MemberConfig{ID: id, Peer: peerAddr, API: apiAddr, Raft: raftAddr, IdentityKey: hex.EncodeToString(pub)})
+		members = append(members, signer.MemberConfig{ID: id, Peer: peerAddr, API: apiAddr, Raft: raftAddr, IdentityKey: hex.EncodeToString(pub), Vault: onVault})
 		l.Nodes = append(l.Nodes, NodeInfo{ID: id, Config: filepath.Join(id, "cofferd.yaml"), API: apiAddr, Peer: peerAddr, Raft: raftAddr,
 			Store: filepath.Join(id, "node.db"), Log: filepath.Join(id, "cofferd.log")})
 	}
 	for i, n := range l.Nodes {
 		cfg := nodeConfig(o, n, members, hsmCfgs[i], conf)
-		if vc, ok := o.vaultConfig(n.ID); ok {
+		if vc, ok := vaultCfgs[n.ID]; ok {
 			useVault(&cfg, vc)
 		}
 		b, err := yaml.Marshal(cfg)
@@ -155,6 +164,9 @@ func nodeConfig(o Options, n NodeInfo, members []signer.MemberConfig, hc pkcs11.
 	c.PreParams.PoolSize, c.PreParams.Generate, c.PreParams.Concurrency = o.PoolSize, o.Generate, 1
 	c.Sessions.Timeout, c.Sessions.MaxTimeout = signer.Duration(o.SessionTimeout), signer.Duration(10*time.Minute)
 	c.SelfTestSigning = o.SelfTestSigning
+	if o.Vault != nil {
+		c.MinThreshold = o.Vault.threshold()
+	}
 	c.Members = members
 	c.Log.Level = o.LogLevel
 	return c

@@ -6,6 +6,8 @@
 // A backup is one KV v2 secret at vault://MOUNT/PATH; each backup is a new
 // version of it, so earlier ones stay readable until Vault's max_versions
 // prunes them. The secret's data is a Document (format coffer/backup/v1).
+// `coffer backup` writes it to a Vault of its own, never to the one that
+// holds the node's seal key (SECURITY.md, "Vault backend").
 //
 // Invariants:
 //

@@ -8,6 +8,10 @@
 // or $(go env GOPATH)/bin/vault-<Version>. Tests that need it fail, never
 // skip, when it is missing: CI must exercise the real Vault path.
 //
+// Fake is an in-process stand-in for the transit engine, for behaviours a
+// real server cannot be made to show: one that ignores associated data (as
+// Vault before 1.13 did), one that answers with redirects.
+//
 // Invariant: every server Start launched is stopped by Stop (SIGTERM, then
 // SIGKILL by PID after a grace period); on Linux the server also receives
 // SIGKILL if the test process dies first.
