@@ -12,7 +12,10 @@
 //   - Seal binds the caller's associated data: Open with any other AAD, with
 //     a blob sealed by another keystore, or with a modified, truncated or
 //     malformed blob fails with an error wrapping ErrUnseal (malformed blobs
-//     also match ErrMalformedBlob) and returns no plaintext.
+//     also match ErrMalformedBlob) and returns no plaintext. ErrUnseal is
+//     the tamper signal: a failure of the HSM itself (removed, session
+//     lost, device error, unreachable) never wraps it (hsm/pkcs11 wraps
+//     ErrUnavailable; hsm/vault keeps its own errors).
 //   - Two seals of the same plaintext differ (fresh nonce per seal).
 //   - The identity signer never exposes private key material; its public key
 //     is an ed25519.PublicKey and its signatures verify with ed25519.Verify.

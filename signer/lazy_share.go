@@ -3,6 +3,9 @@ package signer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 
 	ctss "github.com/cofferhq/coffer/signer/tss"
@@ -19,6 +22,17 @@ type lazyShare struct {
 	sh     *ctss.Share
 	zeroed bool
 }
+
+var (
+	_ slog.LogValuer = (*lazyShare)(nil)
+	_ fmt.Formatter  = (*lazyShare)(nil)
+)
+
+// LogValue and Format keep the share out of logs and messages: fmt prints
+// the unexported sh field's target for a wrong verb, without asking the
+// Share to redact itself.
+func (l *lazyShare) LogValue() slog.Value       { return slog.StringValue("REDACTED") }
+func (l *lazyShare) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "REDACTED") }
 
 func (n *Node) lazyShare(keyID string, gen uint32, blob, pub []byte) *lazyShare {
 	return &lazyShare{open: func(ctx context.Context) (*ctss.Share, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -45,6 +46,17 @@ type approvalKey struct {
 	pub   policy.PublicKey // as the policy writes it
 	close func() error
 }
+
+var (
+	_ slog.LogValuer = approvalKey{}
+	_ fmt.Formatter  = approvalKey{}
+)
+
+// LogValue and Format name where the key lives, never the key: a key read
+// from a file is an ed25519.PrivateKey or *ecdsa.PrivateKey, which fmt
+// and slog would print.
+func (k approvalKey) LogValue() slog.Value       { return slog.StringValue("approval key in " + k.desc) }
+func (k approvalKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "approval key in "+k.desc) }
 
 // open opens the key; defaultFile is used when neither --key nor a token
 // is given. Warnings go to warn. Nothing secret is ever printed.

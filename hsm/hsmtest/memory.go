@@ -113,8 +113,17 @@ func (m *Memory) check(ctx context.Context) error {
 	return nil
 }
 
-// LogValue keeps the keys out of logs.
-func (m *Memory) LogValue() slog.Value { return slog.StringValue("REDACTED") }
+// LogValue and Format keep the keys out of logs and messages (fmt would
+// print the AES key schedule of a bad verb's pointer target).
+func (m *Memory) LogValue() slog.Value       { return slog.StringValue("REDACTED") }
+func (m *Memory) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "REDACTED") }
+
+var (
+	_ slog.LogValuer = (*Memory)(nil)
+	_ fmt.Formatter  = (*Memory)(nil)
+	_ slog.LogValuer = (*memorySigner)(nil)
+	_ fmt.Formatter  = (*memorySigner)(nil)
+)
 
 type memorySigner struct {
 	m    *Memory

@@ -10,11 +10,11 @@ import (
 // the token refuses to reveal or wrap the secret key material.
 func TestKeysNotExtractable(t *testing.T) {
 	k := openTest(t, testConfig(tokNode1))
-	ctx, sh := k.mod.ctx, k.tok.sh
+	ctx, sh := k.mod.ctx, k.cur.Load().tok.sh
 	for _, key := range []struct {
 		name string
 		h    p11.ObjectHandle
-	}{{"seal", k.sealKey}, {"identity", k.idKey}} {
+	}{{"seal", k.cur.Load().sealKey}, {"identity", k.cur.Load().idKey}} {
 		t.Run("ok/attributes/"+key.name, func(t *testing.T) {
 			a, err := k.mod.attrs(sh, key.h, p11.CKA_TOKEN, p11.CKA_PRIVATE, p11.CKA_SENSITIVE,
 				p11.CKA_EXTRACTABLE, p11.CKA_ALWAYS_SENSITIVE, p11.CKA_NEVER_EXTRACTABLE)
@@ -38,7 +38,7 @@ func TestKeysNotExtractable(t *testing.T) {
 		})
 	}
 	t.Run("fail/wrap-seal-key", func(t *testing.T) {
-		rw, err := ctx.OpenSession(k.tok.slot, p11.CKF_SERIAL_SESSION|p11.CKF_RW_SESSION)
+		rw, err := ctx.OpenSession(k.cur.Load().tok.slot, p11.CKF_SERIAL_SESSION|p11.CKF_RW_SESSION)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func TestKeysNotExtractable(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create wrapping key: %v", err)
 		}
-		wrapped, err := ctx.WrapKey(rw, []*p11.Mechanism{p11.NewMechanism(p11.CKM_AES_KEY_WRAP, nil)}, wrapper, k.sealKey)
+		wrapped, err := ctx.WrapKey(rw, []*p11.Mechanism{p11.NewMechanism(p11.CKM_AES_KEY_WRAP, nil)}, wrapper, k.cur.Load().sealKey)
 		if err == nil || wrapped != nil {
 			t.Fatalf("WrapKey of the seal key succeeded (%d bytes)", len(wrapped))
 		}

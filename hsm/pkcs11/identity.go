@@ -47,20 +47,19 @@ func (s *identitySigner) Sign(_ io.Reader, msg []byte, opts crypto.SignerOpts) (
 	if err := checkPureEd25519(opts); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	sh, err := s.k.acquire(context.Background())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	sig, err := s.k.sign(sh, msg)
-	s.k.release(sh, err != nil)
+	var sig []byte
+	err := s.k.do(context.Background(), func(sh p11.SessionHandle, st *state) (err error) {
+		sig, err = s.k.sign(sh, st.idKey, msg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return sig, nil
 }
 
-func (k *Keystore) sign(sh p11.SessionHandle, msg []byte) ([]byte, error) {
-	if err := k.mod.ctx.SignInit(sh, []*p11.Mechanism{p11.NewMechanism(ckmEdDSA, nil)}, k.idKey); err != nil {
+func (k *Keystore) sign(sh p11.SessionHandle, key p11.ObjectHandle, msg []byte) ([]byte, error) {
+	if err := k.mod.ctx.SignInit(sh, []*p11.Mechanism{p11.NewMechanism(ckmEdDSA, nil)}, key); err != nil {
 		return nil, fmt.Errorf("start EdDSA signature: %w", err)
 	}
 	sig, err := k.mod.ctx.Sign(sh, msg)

@@ -32,6 +32,8 @@ const (
 	tokConfB = "conform-b"
 	tokErrs  = "errors"    // default keys plus deliberately bad ones
 	tokProv  = "provision" // empty; Provision tests
+	tokLost  = "relogin"   // empty; sessions closed under a keystore
+	tokRePIN = "repin"     // empty; its PIN changes under a keystore
 )
 
 // env is the fixture TestMain sets up; read-only once tests run.
@@ -88,7 +90,7 @@ func setup(dir, module string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for _, l := range []string{tokNode1, tokNode2, tokConfA, tokConfB, tokErrs, tokProv} {
+	for _, l := range []string{tokNode1, tokNode2, tokConfA, tokConfB, tokErrs, tokProv, tokLost, tokRePIN} {
 		if err := softhsm.InitToken(ctx, conf, l, env.soPIN, env.pin); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 
@@ -34,8 +35,9 @@ type registry struct {
 type module struct {
 	path string
 	ctx  *p11.Ctx
-	refs int  // guarded by registry.mu
-	ours bool // we called C_Initialize, so we call C_Finalize
+	refs int      // guarded by registry.mu
+	ours bool     // we called C_Initialize, so we call C_Finalize
+	auth loginAPI // = ctx, but for the tests of the PIN-retry flags
 
 	mu     sync.Mutex      // guards logins; held across C_Login/C_Logout
 	logins map[uint]*login // by slot ID
@@ -67,7 +69,7 @@ func (r *registry) acquire(path string) (*module, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("load PKCS#11 module %s: not a loadable PKCS#11 library", path)
 	}
-	m := &module{path: canon, ctx: ctx, refs: 1, ours: true, logins: map[uint]*login{}}
+	m := &module{path: canon, ctx: ctx, auth: ctx, refs: 1, ours: true, logins: map[uint]*login{}}
 	if err := ctx.Initialize(); err != nil {
 		if !isRV(err, p11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 			ctx.Destroy()
@@ -101,24 +103,62 @@ func (r *registry) release(m *module) error {
 }
 
 // login logs the user in to the token in slot through session sh, or joins
-// an existing login of this process if it was made with the same PIN.
-// Errors wrap hsm.ErrLogin when the PIN is refused; they never contain it.
-func (m *module) login(slot uint, sh p11.SessionHandle, pin secret) error {
+// an existing login of this process if it was made with the same PIN. It
+// reads the token's PIN-retry flags first and does not try the PIN when
+// the token is locked or at its last attempt (checkPINFlags).
+// Errors wrap hsm.ErrLogin when the PIN is refused or not tried; they
+// never contain it.
+func (m *module) login(slot uint, sh p11.SessionHandle, pin secret, log *slog.Logger) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.loginShare(slot, sh, pin, log, false)
+}
+
+// relogin logs in again after the token lost the caller's login (its
+// sessions were closed, or the token was removed and is back, maybe in
+// another slot), through the caller's new session sh. The caller holds a
+// share of the login on slot old. If the token is back in the same slot
+// the share stays counted, so a token still logged in through another
+// session of this process (CKR_USER_ALREADY_LOGGED_IN) is recognised by
+// the PIN fingerprint; if the login fails, the caller still holds the
+// share (and drops it with logout). If the token is in another slot, the share on old is
+// dropped first and a failed relogin leaves the caller with none.
+func (m *module) relogin(old, slot uint, sh p11.SessionHandle, pin secret, log *slog.Logger) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old == slot {
+		return m.loginShare(slot, sh, pin, log, true)
+	}
+	if l := m.logins[old]; l != nil {
+		if l.refs--; l.refs <= 0 {
+			delete(m.logins, old)
+		}
+	}
+	return m.loginShare(slot, sh, pin, log, false)
+}
+
+// loginShare logs in; held says the caller already counts in the login
+// of slot (relogin), so it is not counted twice.
+func (m *module) loginShare(slot uint, sh p11.SessionHandle, pin secret, log *slog.Logger, held bool) error {
+	if err := guardPIN(m.auth, slot, log); err != nil {
+		return err
+	}
 	mac := hmac.New(sha256.New, m.macKey[:])
 	mac.Write([]byte(pin.reveal()))
 	sum := mac.Sum(nil)
 
-	err := m.ctx.Login(sh, p11.CKU_USER, pin.reveal())
+	err := m.auth.Login(sh, p11.CKU_USER, pin.reveal())
 	l := m.logins[slot]
 	switch {
 	case err == nil:
 		if l == nil {
-			l = &login{}
+			l, held = &login{}, false
 			m.logins[slot] = l
 		}
-		l.pinMAC, l.refs = sum, l.refs+1
+		l.pinMAC = sum
+		if !held {
+			l.refs++
+		}
 		return nil
 	case isRV(err, p11.CKR_USER_ALREADY_LOGGED_IN):
 		if l == nil {
@@ -127,13 +167,16 @@ func (m *module) login(slot uint, sh p11.SessionHandle, pin secret) error {
 		if !hmac.Equal(l.pinMAC, sum) {
 			return fmt.Errorf("%w: PIN differs from the one this process logged in with", hsm.ErrLogin)
 		}
-		l.refs++
+		if !held {
+			l.refs++
+		}
 		return nil
-	case isRV(err, p11.CKR_PIN_INCORRECT, p11.CKR_PIN_INVALID, p11.CKR_PIN_LEN_RANGE,
-		p11.CKR_PIN_LOCKED, p11.CKR_PIN_EXPIRED):
+	case isRV(err, p11.CKR_PIN_LOCKED):
+		return fmt.Errorf("%w (%w)", ErrPINLocked, err)
+	case isRV(err, p11.CKR_PIN_INCORRECT, p11.CKR_PIN_INVALID, p11.CKR_PIN_LEN_RANGE, p11.CKR_PIN_EXPIRED):
 		return fmt.Errorf("%w: %w", hsm.ErrLogin, err)
 	default:
-		return err
+		return classify(err)
 	}
 }
 
@@ -150,7 +193,8 @@ func (m *module) logout(slot uint, sh p11.SessionHandle) error {
 		return nil
 	}
 	delete(m.logins, slot)
-	if err := m.ctx.Logout(sh); err != nil && !isRV(err, p11.CKR_USER_NOT_LOGGED_IN) {
+	// A session or token that is gone took the login with it.
+	if err := m.ctx.Logout(sh); err != nil && !isRV(err, p11.CKR_USER_NOT_LOGGED_IN) && !gone(err) {
 		return err
 	}
 	return nil

@@ -1,7 +1,6 @@
 package pkcs11
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,11 +21,6 @@ func (secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "REDACTED")
 func (s secret) reveal() string           { return s.v }
 func newSecret(v string) secret           { return secret{v: v} }
 func (s secret) empty() bool              { return s.v == "" }
-
-var _ slog.LogValuer = secret{}
-
-// errEmptyPIN is returned for a PIN file or variable that holds nothing.
-var errEmptyPIN = errors.New("PIN is empty")
 
 // readPIN resolves the PIN reference of cfg. A variable is unset as it is
 // read (hsm/internal/envsecret). Errors name the file or the variable,

@@ -19,8 +19,10 @@ import (
 //   - cfg.IdentityKeyLabel: Ed25519 key pair (CKM_EC_EDWARDS_KEY_PAIR_GEN),
 //     the private half sign only.
 //
-// Both secret halves are token objects, private, sensitive and never
-// extractable. If an object already carries either label, Provision changes
+// Both secret halves are generated in the token (so CKA_LOCAL,
+// CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE hold), are token objects,
+// private, sensitive, never extractable, and may not wrap, unwrap or
+// derive: every rule Open checks (checkKeyPolicy). If an object already carries either label, Provision changes
 // nothing and returns an error wrapping hsm.ErrKeyExists. If the second key
 // cannot be created the first is destroyed again.
 func Provision(cfg Config, logger *slog.Logger) (ed25519.PublicKey, error) {
@@ -127,6 +129,9 @@ func identityTemplates(label string) (pub, priv []*p11.Attribute) {
 		p11.NewAttribute(p11.CKA_SENSITIVE, true),
 		p11.NewAttribute(p11.CKA_EXTRACTABLE, false),
 		p11.NewAttribute(p11.CKA_SIGN, true),
+		// Said explicitly: modules default CKA_UNWRAP to true on private
+		// keys (SoftHSM does), and Open refuses a key that may unwrap.
+		p11.NewAttribute(p11.CKA_UNWRAP, false),
 		p11.NewAttribute(p11.CKA_DERIVE, false),
 	}
 	return pub, priv

@@ -71,7 +71,7 @@ func TestProvision(t *testing.T) {
 				}
 			}
 			if tc.mustAbsent != "" {
-				hs, err := k.mod.findObjects(k.tok.sh, []*p11.Attribute{p11.NewAttribute(p11.CKA_LABEL, tc.mustAbsent)})
+				hs, err := k.mod.findObjects(k.cur.Load().tok.sh, []*p11.Attribute{p11.NewAttribute(p11.CKA_LABEL, tc.mustAbsent)})
 				if err != nil || len(hs) != 0 {
 					t.Errorf("a refused Provision left %d objects labelled %q (%v)", len(hs), tc.mustAbsent, err)
 				}

@@ -33,7 +33,7 @@ func TestModuleRegistry(t *testing.T) {
 	if a.mod != b.mod || a.mod != a2.mod || len(modules.loaded) != 1 || a.mod.refs != 3 {
 		t.Fatalf("module loaded %d times with %d refs, want once with 3", len(modules.loaded), a.mod.refs)
 	}
-	if n := a.mod.logins[a.tok.slot].refs; n != 2 {
+	if n := a.mod.logins[a.cur.Load().tok.slot].refs; n != 2 {
 		t.Fatalf("token %s login shared by %d keystores, want 2", tokNode1, n)
 	}
 

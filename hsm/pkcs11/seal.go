@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 
 	p11 "github.com/miekg/pkcs11"
@@ -16,19 +17,18 @@ import (
 // fresh random 96-bit IV and aad as the GCM additional data. The blob is
 // version ‖ IV ‖ ciphertext ‖ 128-bit tag (see hsm/internal/blob).
 func (k *Keystore) Seal(ctx context.Context, aad, plaintext []byte) ([]byte, error) {
-	sh, err := k.acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("seal with key %q on token %q: %w", k.cfg.SealKeyLabel, k.cfg.TokenLabel, err)
-	}
-	b, err := k.seal(sh, aad, plaintext)
-	k.release(sh, err != nil)
+	var b []byte
+	err := k.do(ctx, func(sh p11.SessionHandle, st *state) (err error) {
+		b, err = k.seal(sh, st.sealKey, aad, plaintext)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("seal with key %q on token %q: %w", k.cfg.SealKeyLabel, k.cfg.TokenLabel, err)
 	}
 	return b, nil
 }
 
-func (k *Keystore) seal(sh p11.SessionHandle, aad, plaintext []byte) ([]byte, error) {
+func (k *Keystore) seal(sh p11.SessionHandle, key p11.ObjectHandle, aad, plaintext []byte) ([]byte, error) {
 	iv := make([]byte, blob.NonceSize)
 	rand.Read(iv)
 	// The params own C memory holding the IV and AAD, which the module may
@@ -37,7 +37,7 @@ func (k *Keystore) seal(sh p11.SessionHandle, aad, plaintext []byte) ([]byte, er
 	params := p11.NewGCMParams(iv, aad, blob.TagSize*8)
 	defer params.Free()
 	mech := []*p11.Mechanism{p11.NewMechanism(p11.CKM_AES_GCM, params)}
-	if err := k.mod.ctx.EncryptInit(sh, mech, k.sealKey); err != nil {
+	if err := k.mod.ctx.EncryptInit(sh, mech, key); err != nil {
 		return nil, fmt.Errorf("start AES-GCM encryption: %w", err)
 	}
 	sealed, err := k.mod.ctx.Encrypt(sh, plaintext)
@@ -54,38 +54,35 @@ func (k *Keystore) seal(sh p11.SessionHandle, aad, plaintext []byte) ([]byte, er
 }
 
 // Open decrypts and authenticates a blob made by Seal with the same aad.
-// Any failure (wrong aad, another key, a modified or malformed blob)
-// returns an error wrapping hsm.ErrUnseal and no plaintext.
+// A blob that does not authenticate (wrong aad, another key, a modified or
+// malformed blob) gives an error wrapping hsm.ErrUnseal and no plaintext.
+// A token that is away or failing gives one wrapping hsm.ErrUnavailable
+// instead (decryptError), never hsm.ErrUnseal.
 func (k *Keystore) Open(ctx context.Context, aad, sealedBlob []byte) ([]byte, error) {
 	nonce, sealed, err := blob.Split(sealedBlob)
 	if err != nil {
 		return nil, fmt.Errorf("unseal with key %q on token %q: %w", k.cfg.SealKeyLabel, k.cfg.TokenLabel, err)
 	}
-	sh, err := k.acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("unseal with key %q on token %q: %w", k.cfg.SealKeyLabel, k.cfg.TokenLabel, err)
-	}
-	pt, err := k.open(sh, aad, nonce, sealed)
-	k.release(sh, err != nil)
+	var pt []byte
+	err = k.do(ctx, func(sh p11.SessionHandle, st *state) (err error) {
+		pt, err = k.open(sh, st.sealKey, aad, nonce, sealed)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("unseal with key %q on token %q: %w", k.cfg.SealKeyLabel, k.cfg.TokenLabel, err)
 	}
 	return pt, nil
 }
 
-func (k *Keystore) open(sh p11.SessionHandle, aad, nonce, sealed []byte) ([]byte, error) {
-	params := p11.NewGCMParams(nonce, aad, blob.TagSize*8)
-	defer params.Free()
-	mech := []*p11.Mechanism{p11.NewMechanism(p11.CKM_AES_GCM, params)}
-	if err := k.mod.ctx.DecryptInit(sh, mech, k.sealKey); err != nil {
-		return nil, fmt.Errorf("start AES-GCM decryption: %w", err)
+// open decrypts; a failed C_Decrypt is judged by decryptError, with the
+// self-test blob as the probe of a working device.
+func (k *Keystore) open(sh p11.SessionHandle, key p11.ObjectHandle, aad, nonce, sealed []byte) ([]byte, error) {
+	pt, err := k.decrypt(sh, key, aad, nonce, sealed)
+	if errors.Is(err, errDecrypt) {
+		return nil, decryptError(err, func() error { return k.openProbe(sh, key) })
 	}
-	pt, err := k.mod.ctx.Decrypt(sh, sealed)
 	if err != nil {
-		// Modules report a tag mismatch variously (SoftHSM: CKR_GENERAL_ERROR;
-		// others CKR_ENCRYPTED_DATA_INVALID): treat every decrypt failure
-		// as a failure to unseal, keeping the module's code for operators.
-		return nil, fmt.Errorf("%w (%w)", hsm.ErrUnseal, err)
+		return nil, err
 	}
 	if len(pt) != len(sealed)-blob.TagSize {
 		clear(pt)
@@ -93,6 +90,26 @@ func (k *Keystore) open(sh p11.SessionHandle, aad, nonce, sealed []byte) ([]byte
 	}
 	if pt == nil {
 		pt = []byte{}
+	}
+	return pt, nil
+}
+
+// errDecrypt marks a failure of C_Decrypt itself (not of C_DecryptInit):
+// the call where a module reports a tag mismatch.
+var errDecrypt = errors.New("decrypt")
+
+// decrypt is C_DecryptInit and C_Decrypt with AES-GCM; errors carry the
+// module's code.
+func (k *Keystore) decrypt(sh p11.SessionHandle, key p11.ObjectHandle, aad, nonce, sealed []byte) ([]byte, error) {
+	params := p11.NewGCMParams(nonce, aad, blob.TagSize*8)
+	defer params.Free()
+	mech := []*p11.Mechanism{p11.NewMechanism(p11.CKM_AES_GCM, params)}
+	if err := k.mod.ctx.DecryptInit(sh, mech, key); err != nil {
+		return nil, fmt.Errorf("start AES-GCM decryption: %w", err)
+	}
+	pt, err := k.mod.ctx.Decrypt(sh, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errDecrypt, err)
 	}
 	return pt, nil
 }

@@ -11,51 +11,88 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"github.com/cofferhq/coffer/hsm"
+	"github.com/cofferhq/coffer/hsm/internal/blob"
 )
 
-// checkSealKey verifies the sealing key is an AES-256 key usable for
-// encryption and decryption, held under the policy of checkKeyPolicy.
-func (m *module) checkSealKey(sh p11.SessionHandle, o p11.ObjectHandle) error {
-	if err := m.checkKeyPolicy(sh, o, p11.CKK_AES); err != nil {
-		return err
-	}
-	a, err := m.attrs(sh, o, p11.CKA_VALUE_LEN, p11.CKA_ENCRYPT, p11.CKA_DECRYPT)
-	if err != nil {
-		return fmt.Errorf("read key attributes: %w", err)
-	}
-	if n, ok := ulongAttr(a[p11.CKA_VALUE_LEN]); !ok || n != 32 {
-		return fmt.Errorf("%w: CKA_VALUE_LEN is %d, want 32 (AES-256)", hsm.ErrKeyPolicy, n)
-	}
-	if !boolAttr(a[p11.CKA_ENCRYPT]) || !boolAttr(a[p11.CKA_DECRYPT]) {
-		return fmt.Errorf("%w: CKA_ENCRYPT and CKA_DECRYPT must both be true", hsm.ErrKeyPolicy)
-	}
-	return nil
-}
+// probeText is the self-test's plaintext and associated data.
+var probeText = []byte("coffer/hsm/self-test/v1")
 
 // selfTest seals and opens a probe and signs and verifies one, so that a
 // token lacking CKM_AES_GCM or CKM_EDDSA, or whose identity public key does
 // not match its private key, stops the node at start rather than mid-session.
+// The sealed probe is kept (k.probe): a blob known to open.
 func (k *Keystore) selfTest() error {
 	ctx := context.Background()
-	probe := []byte("coffer/hsm/self-test/v1")
-	b, err := k.Seal(ctx, probe, probe)
+	b, err := k.Seal(ctx, probeText, probeText)
 	if err != nil {
 		return err
 	}
-	got, err := k.Open(ctx, probe, b)
+	k.probe = b
+	got, err := k.Open(ctx, probeText, b)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(got, probe) {
+	if !bytes.Equal(got, probeText) {
 		return errors.New("seal/open round trip changed the plaintext")
 	}
-	sig, err := k.identity.Sign(nil, probe, crypto.Hash(0))
+	sig, err := k.identity.Sign(nil, probeText, crypto.Hash(0))
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(k.identity.pub, probe, sig) {
+	if !ed25519.Verify(k.identity.pub, probeText, sig) {
 		return fmt.Errorf("identity key %q: %w: the public key does not verify the private key's signature",
 			k.cfg.IdentityKeyLabel, hsm.ErrKeyPolicy)
+	}
+	return nil
+}
+
+// openProbe opens the self-test blob with key on session sh: it tells
+// whether the device still decrypts (decryptError), and whether a key
+// found after a relogin is the seal key the keystore was opened with.
+func (k *Keystore) openProbe(sh p11.SessionHandle, key p11.ObjectHandle) error {
+	if k.probe == nil {
+		return errors.New("no self-test blob yet")
+	}
+	nonce, sealed, err := blob.Split(k.probe)
+	if err != nil {
+		return err
+	}
+	got, err := k.decrypt(sh, key, probeText, nonce, sealed)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, probeText) {
+		return errors.New("the self-test blob opened to another plaintext")
+	}
+	return nil
+}
+
+// sameKeys checks, through st's anchor session, that the keys found after
+// a relogin are those the keystore was opened with: the identity public
+// key is the same and its private key signs for it, and the seal key
+// opens the self-test blob. A token swapped for another one with the same
+// labels is refused (hsm.ErrKeyPolicy).
+func (k *Keystore) sameKeys(st *state, pub ed25519.PublicKey) error {
+	sh := st.tok.sh
+	if !pub.Equal(k.identity.pub) {
+		return fmt.Errorf("identity key %q: %w: the token came back with another identity key", k.cfg.IdentityKeyLabel, hsm.ErrKeyPolicy)
+	}
+	if err := k.openProbe(sh, st.sealKey); err != nil {
+		// A token away or failing is not a changed key; a tag mismatch
+		// is, and SoftHSM reports one as CKR_GENERAL_ERROR: that code,
+		// ambiguous, counts as a changed key (refused until a restart).
+		if c := classify(err); errors.Is(c, hsm.ErrUnavailable) && !isRV(err, p11.CKR_GENERAL_ERROR, p11.CKR_FUNCTION_FAILED) {
+			return c
+		}
+		return fmt.Errorf("seal key %q: %w: the token came back with a key that does not open the self-test blob (%w)",
+			k.cfg.SealKeyLabel, hsm.ErrKeyPolicy, err)
+	}
+	sig, err := k.sign(sh, st.idKey, probeText)
+	if err != nil {
+		return fmt.Errorf("sign with identity key %q: %w", k.cfg.IdentityKeyLabel, classify(err))
+	}
+	if !ed25519.Verify(k.identity.pub, probeText, sig) {
+		return fmt.Errorf("identity key %q: %w: the token came back with another identity private key", k.cfg.IdentityKeyLabel, hsm.ErrKeyPolicy)
 	}
 	return nil
 }

@@ -114,31 +114,3 @@ func ulongAttr(v []byte) (uint64, bool) {
 	}
 	return 0, false
 }
-
-// checkKeyPolicy verifies that o is a private, sensitive, non-extractable
-// token object of keyType; it returns an error wrapping hsm.ErrKeyPolicy
-// naming the first attribute that is wrong.
-func (m *module) checkKeyPolicy(sh p11.SessionHandle, o p11.ObjectHandle, keyType uint) error {
-	a, err := m.attrs(sh, o, p11.CKA_KEY_TYPE, p11.CKA_TOKEN, p11.CKA_PRIVATE, p11.CKA_SENSITIVE, p11.CKA_EXTRACTABLE)
-	if err != nil {
-		return fmt.Errorf("read key attributes: %w", err)
-	}
-	if kt, ok := ulongAttr(a[p11.CKA_KEY_TYPE]); !ok || kt != uint64(keyType) {
-		return fmt.Errorf("%w: CKA_KEY_TYPE is %#x, want %#x", hsm.ErrKeyPolicy, kt, keyType)
-	}
-	for _, c := range []struct {
-		name string
-		typ  uint
-		want bool
-	}{
-		{"CKA_TOKEN", p11.CKA_TOKEN, true},
-		{"CKA_PRIVATE", p11.CKA_PRIVATE, true},
-		{"CKA_SENSITIVE", p11.CKA_SENSITIVE, true},
-		{"CKA_EXTRACTABLE", p11.CKA_EXTRACTABLE, false},
-	} {
-		if boolAttr(a[c.typ]) != c.want {
-			return fmt.Errorf("%w: %s is %t", hsm.ErrKeyPolicy, c.name, !c.want)
-		}
-	}
-	return nil
-}

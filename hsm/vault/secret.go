@@ -22,8 +22,6 @@ func (secret) String() string             { return "REDACTED" }
 func (secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "REDACTED") }
 func (s secret) reveal() string           { return s.v }
 
-var _ slog.LogValuer = secret{}
-
 // errEmptySecret is returned for a file or variable that holds nothing.
 var errEmptySecret = errors.New("empty")
 

@@ -147,6 +147,8 @@ func (k *Key) Run(ctx context.Context) {
 	}
 }
 
+var _ slog.LogValuer = (*Key)(nil)
+
 // LogValue keeps the key out of logs.
 func (k *Key) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("purpose", k.cfg.Purpose), slog.Time("not_after", k.Certificate().Leaf.NotAfter))

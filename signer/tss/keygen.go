@@ -69,7 +69,7 @@ func NewKeygen(cfg KeygenConfig) (*Session, error) {
 		params := tsslib.NewParameters(tsslib.S256(), tsslib.NewPeerContext(ps.sorted), me, len(ps.sorted), cfg.Threshold)
 		params.SetSessionNonce(KeygenNonce(cfg.Cluster, cfg.KeyID, cfg.SessionID, cfg.Threshold, cfg.Nodes))
 		end := make(chan *keygen.LocalPartySaveData, 1)
-		s.local[key] = keygen.NewLocalParty(params, s.out, end, *pp)
+		s.local[key] = keygen.NewLocalParty(params, s.out, end, pp.LocalPreParams)
 		go forwardSave(s, key, end)
 		return nil
 	}

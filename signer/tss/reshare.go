@@ -102,7 +102,7 @@ func NewReshare(cfg ReshareConfig) (*Session, error) {
 		params := tsslib.NewReSharingParameters(ec, oldCtx, newCtx, meNew, nOld, cfg.OldThreshold, nNew, cfg.NewThreshold)
 		params.SetSessionNonce(nonce)
 		save := keygen.NewLocalPartySaveData(nNew)
-		save.LocalPreParams = *pp
+		save.LocalPreParams = pp.LocalPreParams
 		end := make(chan *keygen.LocalPartySaveData, 1)
 		s.local[newKey] = resharing.NewLocalParty(params, save, s.out, end)
 		go forwardSave(s, newKey, end)

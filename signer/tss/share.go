@@ -17,9 +17,6 @@ type Share struct {
 	Data keygen.LocalPartySaveData
 }
 
-// LogValue keeps shares out of logs.
-func (s *Share) LogValue() any { return "REDACTED" }
-
 // MarshalShare encodes a share for sealing.
 func MarshalShare(s *Share) ([]byte, error) {
 	if s == nil || s.Data.Xi == nil || s.Data.ECDSAPub == nil {
