@@ -35,7 +35,7 @@ func MarshalPreParams(pp *PreParams) ([]byte, error) {
 	if pp == nil || !pp.ValidateWithProof() {
 		return nil, fmt.Errorf("marshal pre-params: %w", ErrBadPreParams)
 	}
-	return json.Marshal(&pp.LocalPreParams)
+	return marshalPreParamsData(pp.LocalPreParams)
 }
 
 // UnmarshalPreParams decodes and validates pre-parameters.

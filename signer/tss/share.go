@@ -22,7 +22,7 @@ func MarshalShare(s *Share) ([]byte, error) {
 	if s == nil || s.Data.Xi == nil || s.Data.ECDSAPub == nil {
 		return nil, fmt.Errorf("marshal share: %w", ErrBadShare)
 	}
-	return json.Marshal(s.Data)
+	return marshalShareData(s.Data)
 }
 
 // UnmarshalShare decodes a share and checks it belongs to pub (33-byte
