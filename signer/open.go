@@ -71,6 +71,19 @@ func ProvisionHSM(ctx context.Context, cfg *Config, log *slog.Logger) (ed25519.P
 	}
 }
 
+// HardenHSM turns off what an older provisioning left on the node's PKCS#11
+// keys and Open now refuses (wrap, unwrap, derive), and checks both keys as
+// Open does (pkcs11.Harden). Vault transit keys have no such attributes.
+func HardenHSM(cfg *Config, log *slog.Logger) ([]string, error) {
+	if cfg.HSM.Backend != BackendPKCS11 && cfg.HSM.Backend != "" {
+		return nil, fmt.Errorf("harden HSM keys of %s: only for hsm.backend pkcs11 (Vault checks its transit keys at start)", cfg.Node)
+	}
+	if err := setSoftHSM2Conf(cfg); err != nil {
+		return nil, err
+	}
+	return pkcs11.Harden(cfg.HSM.PKCS11, log)
+}
+
 func setSoftHSM2Conf(cfg *Config) error {
 	if cfg.HSM.SoftHSM2Conf != "" {
 		if err := os.Setenv("SOFTHSM2_CONF", cfg.HSM.SoftHSM2Conf); err != nil {

@@ -37,6 +37,32 @@ func newHSMCmd() *cobra.Command {
 	}
 	initCmd.Flags().StringVar(&cfgPath, "config", "", "node config file (required)")
 	_ = initCmd.MarkFlagRequired("config")
-	hsmCmd.AddCommand(initCmd)
+	var hardenCfg string
+	hardenCmd := &cobra.Command{
+		Use:   "harden",
+		Short: "Turn off wrap, unwrap and derive on keys an older cofferd hsm init made (PKCS#11)",
+		Long: "Keys made by cofferd hsm init before version checks were added may allow unwrap (SoftHSM's default " +
+			"for private keys), wrap or derive, and the node now refuses them at start. harden turns those " +
+			"attributes off and checks both keys as the node does. It cannot change where a key came from: a key " +
+			"that is not CKA_LOCAL, CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE must be remade (a membership change).",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := signer.LoadConfigForHSM(hardenCfg)
+			if err != nil {
+				return err
+			}
+			changed, err := signer.HardenHSM(cfg, signer.NewLogger(cfg.Log.Level))
+			for _, c := range changed {
+				fmt.Fprintf(cmd.OutOrStdout(), "turned off: %s\n", c)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "both keys pass the node's checks")
+			return nil
+		},
+	}
+	hardenCmd.Flags().StringVar(&hardenCfg, "config", "", "node config file (required)")
+	_ = hardenCmd.MarkFlagRequired("config")
+	hsmCmd.AddCommand(initCmd, hardenCmd)
 	return hsmCmd
 }
