@@ -124,13 +124,19 @@ func TestWithheldSignature(t *testing.T) {
 	}
 
 	// every honest node keeps the spend and the inputs: possibly signed
+	// (each node shows it once it has applied the release from the log)
 	for _, n := range []string{"node1", "node2"} {
-		v, err := cl.as(n, tr.Withdrawal).Get(ctx, &transferpb.GetRequest{RequestId: in.RequestId})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v.State != "signing" || !v.PossiblySigned {
-			t.Fatalf("%s shows %s, possibly signed %v", n, v.State, v.PossiblySigned)
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			v, err := cl.as(n, tr.Withdrawal).Get(ctx, &transferpb.GetRequest{RequestId: in.RequestId})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.State == "signing" && v.PossiblySigned {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s shows %s, possibly signed %v", n, v.State, v.PossiblySigned)
+			}
 		}
 	}
 	// its input cannot be signed into a second transaction: the log
