@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/secmem"
 	"github.com/cofferhq/coffer/ledger"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
@@ -26,7 +27,7 @@ func (n *Node) takePreParams(ctx context.Context) (*ctss.PreParams, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unseal pre-params: %w", err)
 	}
-	defer zero(plain)
+	defer secmem.Free(plain)
 	return ctss.UnmarshalPreParams(plain)
 }
 
@@ -36,7 +37,7 @@ func (n *Node) AddPreParams(ctx context.Context, pp *ctss.PreParams) error {
 	if err != nil {
 		return err
 	}
-	defer zero(plain)
+	defer secmem.Free(plain)
 	blob, err := n.ks.Seal(ctx, PreParamsAAD(n.cfg.Cluster, n.cfg.Node), plain)
 	if err != nil {
 		return fmt.Errorf("seal pre-params: %w", err)

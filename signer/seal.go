@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/cofferhq/coffer/internal/secmem"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
@@ -31,19 +32,13 @@ func aad(purpose, cluster, node, keyID string, generation uint32) []byte {
 	return binary.BigEndian.AppendUint32(b, generation)
 }
 
-func zero(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
-}
-
 // sealShare seals a share for this node and zeroes the plaintext encoding.
 func (n *Node) sealShare(ctx context.Context, keyID string, gen uint32, sh *ctss.Share) ([]byte, error) {
 	plain, err := ctss.MarshalShare(sh)
 	if err != nil {
 		return nil, err
 	}
-	defer zero(plain)
+	defer secmem.Free(plain)
 	blob, err := n.ks.Seal(ctx, ShareAAD(n.cfg.Cluster, n.cfg.Node, keyID, gen), plain)
 	if err != nil {
 		return nil, fmt.Errorf("seal share of %s: %w", keyID, err)
@@ -57,7 +52,7 @@ func (n *Node) openShare(ctx context.Context, keyID string, gen uint32, blob, pu
 	if err != nil {
 		return nil, fmt.Errorf("unseal share of %s: %w", keyID, err)
 	}
-	defer zero(plain)
+	defer secmem.Free(plain)
 	return ctss.UnmarshalShare(plain, pub)
 }
 

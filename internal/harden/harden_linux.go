@@ -16,7 +16,8 @@ type Report struct {
 
 // Process sets the core-file size limit to 0 (soft and hard: it cannot be
 // raised again without privilege) and marks the process not dumpable,
-// then reads both back; any failure is an error and the node does not
+// makes the C heap overwrite what it frees (clearCHeap), then reads the
+// first two back; any failure is an error and the node does not
 // start.
 func Process() (Report, error) {
 	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0}); err != nil {
@@ -24,6 +25,9 @@ func Process() (Report, error) {
 	}
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return Report{}, fmt.Errorf("harden: PR_SET_DUMPABLE 0: %w", err)
+	}
+	if err := clearCHeap(); err != nil {
+		return Report{}, err
 	}
 	return Read()
 }

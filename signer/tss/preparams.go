@@ -30,7 +30,8 @@ func GeneratePreParams(ctx context.Context, concurrency int) (*PreParams, error)
 	return &PreParams{LocalPreParams: *pp}, nil
 }
 
-// MarshalPreParams encodes pre-parameters for sealing.
+// MarshalPreParams encodes pre-parameters for sealing, into locked memory
+// that the caller frees with secmem.Free (as MarshalShare).
 func MarshalPreParams(pp *PreParams) ([]byte, error) {
 	if pp == nil || !pp.ValidateWithProof() {
 		return nil, fmt.Errorf("marshal pre-params: %w", ErrBadPreParams)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bnb-chain/tss-lib/v3/crypto/paillier"
 	"github.com/bnb-chain/tss-lib/v3/ecdsa/keygen"
+	"github.com/cofferhq/coffer/internal/secmem"
 )
 
 // The sealed encodings of shares and pre-parameters are tss-lib's JSON, as
@@ -16,7 +17,8 @@ import (
 // buffer that outlives the call, so the secret integers never go through
 // it: the public fields are encoded with the secret ones nil, and each
 // secret is written in decimal, word by word, into a buffer of exactly
-// the size needed, which the caller clears after sealing. UnmarshalShare
+// the size needed, outside the Go heap and locked into RAM (secmem), which
+// the caller frees with secmem.Free after sealing. UnmarshalShare
 // and UnmarshalPreParams read both encodings alike (they are the same
 // bytes).
 
@@ -42,13 +44,17 @@ func marshalWithSecrets(public any, secrets []secretField) ([]byte, error) {
 	for _, f := range secrets {
 		size += f.size
 	}
-	out := make([]byte, 0, size) // never grows: no copy of a secret is left behind
+	buf, err := secmem.New(size) // locked, off the heap; the caller frees it with secmem.Free
+	if err != nil {
+		return nil, err
+	}
+	out := buf[:0] // never grows: no copy of a secret is left behind
 	rest := pub
 	for _, f := range secrets {
 		key := []byte(`"` + f.name + `":null`)
 		i := bytes.Index(rest, key)
 		if i < 0 || bytes.Contains(rest[i+len(key):], key) {
-			clear(out[:cap(out)])
+			secmem.Free(out)
 			return nil, fmt.Errorf("encode: field %s is not there exactly once", f.name)
 		}
 		out = append(out, rest[:i+len(key)-len("null")]...)
@@ -57,7 +63,8 @@ func marshalWithSecrets(public any, secrets []secretField) ([]byte, error) {
 	}
 	out = append(out, rest...)
 	if cap(out) != size {
-		clear(out[:cap(out)])
+		secmem.Free(buf) // out is a heap copy: clear both
+		secmem.Free(out)
 		return nil, fmt.Errorf("encode: %d bytes for %d", len(out), size)
 	}
 	return out, nil

@@ -17,7 +17,8 @@ type Share struct {
 	Data keygen.LocalPartySaveData
 }
 
-// MarshalShare encodes a share for sealing.
+// MarshalShare encodes a share for sealing, into locked memory off the Go
+// heap that the caller frees with secmem.Free once it is sealed.
 func MarshalShare(s *Share) ([]byte, error) {
 	if s == nil || s.Data.Xi == nil || s.Data.ECDSAPub == nil {
 		return nil, fmt.Errorf("marshal share: %w", ErrBadShare)
