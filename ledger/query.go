@@ -192,6 +192,28 @@ func (s *Store) OpenTransfers(home string) ([]Transfer, error) {
 	return out, nil
 }
 
+// OpenTransferIDs returns the IDs of home's transfers that are not in a
+// final state, reading the open index's keys only.
+func (s *Store) OpenTransferIDs(home string) ([]string, error) {
+	var out []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		l, err := openLedgerTx(tx)
+		if err != nil || l.open == nil {
+			return err
+		}
+		prefix := openKey(home, "")
+		c := l.open.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			out = append(out, string(k[len(prefix):]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list open transfers: %w", err)
+	}
+	return out, nil
+}
+
 // Spends returns the spends of every transfer holding a reservation
 // (signing or signed, or denied or expired while signing) with At at or
 // after since, oldest first (then by transfer ID), for policy limit

@@ -94,6 +94,9 @@ func (n *Node) observe(r replica.Result) {
 			n.log.Error("record whitelist entries seen", "err", err)
 		}
 		n.logPolicyActivated(strings.TrimPrefix(r.ID, "policy:"))
+		if n.flow != nil {
+			n.flow.WakeAll() // a new version may change any open request's decision
+		}
 	case r.Kind == ledger.CmdKey && r.Proposer == n.cfg.Node:
 		if err := n.recoverKeys(); err != nil {
 			n.log.Error("recover key shares", "err", err)

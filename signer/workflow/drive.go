@@ -42,6 +42,7 @@ func (w *Workflow) drive(id string) {
 	if _, busy := w.driving.LoadOrStore(id, struct{}{}); busy {
 		return
 	}
+	defer w.Wake(id) // the scheduler looks again once this session is over
 	defer w.driving.Delete(id)
 	ctx, cancel := context.WithTimeout(context.Background(), w.sessionTimeout+15*time.Second)
 	defer cancel()
@@ -122,77 +123,4 @@ func pickSigners(committee []string, k int, self string, exclude []string) []str
 	}
 	slices.Sort(out)
 	return out
-}
-
-// schedule re-evaluates this node's open requests (timelocks passing,
-// expiries, retries after a failed session) and drives the ready ones.
-func (w *Workflow) Schedule(ctx context.Context) {
-	t := time.NewTicker(500 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case id := <-w.wake:
-			w.wakeOne(ctx, id)
-			continue
-		}
-		// the open requests only: a pass costs what is open, not the history
-		open, err := w.store.OpenTransfers(w.self)
-		if err != nil {
-			continue
-		}
-		now := w.now().UTC()
-		for _, tr := range open {
-			if tr.State.Final() {
-				continue
-			}
-			if tr.State == ledger.StateSigning {
-				_, busy := w.driving.Load(tr.ID)
-				if !busy && w.gate.Stale(tr, now) && (!tr.Reservation.Silent || now.Sub(tr.UpdatedAt) >= backoff(tr.Attempts)) {
-					go w.drive(tr.ID)
-				}
-				continue
-			}
-			if tr.State == ledger.StateFailed && now.Sub(tr.UpdatedAt) < backoff(tr.Attempts) {
-				if now.After(tr.ExpiresAt) {
-					_, _ = w.reevaluate(ctx, tr, now)
-				}
-				continue
-			}
-			if _, busy := w.driving.Load(tr.ID); busy {
-				continue
-			}
-			if at, ok := w.retryAt.Load(tr.ID); ok && now.Before(at.(time.Time)) {
-				continue
-			}
-			next, err := w.reevaluate(ctx, tr, now)
-			if err != nil {
-				continue
-			}
-			if next.State == ledger.StateReady || next.State == ledger.StateFailed {
-				go w.drive(next.ID)
-			}
-		}
-	}
-}
-
-// wakeOne re-evaluates one home transfer the log just changed (an approval
-// recorded, a session failed) and drives it when it is ready.
-func (w *Workflow) wakeOne(ctx context.Context, id string) {
-	tr, err := w.store.Transfer(id)
-	if err != nil || tr.Home != w.self || tr.State.Final() || tr.State == ledger.StateSigning {
-		return
-	}
-	if _, busy := w.driving.Load(id); busy {
-		return
-	}
-	if tr.State == ledger.StateFailed {
-		return // retried by the periodic pass after its backoff
-	}
-	next, err := w.reevaluate(ctx, tr, w.now().UTC())
-	if err == nil && next.State == ledger.StateReady {
-		go w.drive(next.ID)
-	}
 }

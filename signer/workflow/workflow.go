@@ -69,6 +69,8 @@ type Workflow struct {
 	retryAt  sync.Map   // request ID → time.Time: no new session before
 	submitMu sync.Mutex // serializes submissions (existence check, then write)
 	wake     chan string
+	wakeAll  chan struct{}
+	due      *dueQueue
 }
 
 // New returns a workflow; Schedule runs it.
@@ -79,12 +81,13 @@ func New(c Config) (*Workflow, error) {
 	}
 	return &Workflow{self: c.Node, store: c.Store, gate: c.Gate, log: c.Log.With("component", "workflow"), now: c.Now,
 		sessionTimeout: c.SessionTimeout, policy: c.Policy, propose: c.Propose, applied: c.Applied, coordinate: c.Coordinate,
-		audit: c.Audit, wake: make(chan string, 1024)}, nil
+		audit: c.Audit, wake: make(chan string, 1024), wakeAll: make(chan struct{}, 1), due: newDueQueue()}, nil
 }
 
 // Wake asks the workflow to look at a home transfer the log just changed
-// (an approval recorded, a session failed). It never blocks: a full
-// queue is caught by the periodic pass.
+// (an approval recorded, a session failed). It never blocks: a wake lost
+// to a full channel is made up by the request's next due time, at most
+// maxWait away.
 func (w *Workflow) Wake(id string) {
 	select {
 	case w.wake <- id:
