@@ -33,6 +33,8 @@ type testCluster struct {
 
 	mu    sync.Mutex
 	nodes map[string]*testNode
+
+	commitTimeout time.Duration // raft's idle commit tick (0: the default)
 }
 
 type testNode struct {
@@ -52,13 +54,19 @@ func freeAddr(t *testing.T) string {
 
 func newTestCluster(t *testing.T, n int) *testCluster {
 	t.Helper()
+	return newTestClusterTick(t, n, 0)
+}
+
+// newTestClusterTick is newTestCluster with raft's commit tick set.
+func newTestClusterTick(t *testing.T, n int, commitTimeout time.Duration) *testCluster {
+	t.Helper()
 	ca, _, err := pki.NewCA("c", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &testCluster{t: t, keys: map[string]ed25519.PrivateKey{}, pubs: map[string]ed25519.PublicKey{},
 		addrs: map[string]string{}, creds: map[string]peer.Credentials{}, members: peer.Membership{},
-		dirs: map[string]string{}, nodes: map[string]*testNode{}}
+		dirs: map[string]string{}, nodes: map[string]*testNode{}, commitTimeout: commitTimeout}
 	for i := range n {
 		name := fmt.Sprintf("node%d", i+1)
 		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
@@ -101,7 +109,7 @@ func (c *testCluster) start(name string) {
 	rep, err := New(Config{Node: name, Cluster: "c", Dir: filepath.Join(c.dirs[name], "raft"), Bind: c.addrs[name],
 		Voters: c.addrs, Keys: c.pubs, Credentials: c.creds[name], Membership: c.members, Identity: c.keys[name],
 		Store: st, Forwarder: forwarder{c: c, from: name}, PeerLog: c.peerLog(name), Log: quiet(),
-		HeartbeatTimeout: 300 * time.Millisecond, SnapshotEvery: 64})
+		HeartbeatTimeout: 300 * time.Millisecond, CommitTimeout: c.commitTimeout, SnapshotEvery: 64})
 	if err != nil {
 		c.t.Fatalf("start %s: %v", name, err)
 	}

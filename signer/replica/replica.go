@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -59,10 +60,14 @@ type Config struct {
 	SnapshotEvery    uint64 // entries between snapshots
 }
 
-// Defaults tuned for nodes on one machine or one LAN.
+// Defaults tuned for nodes on one machine or one LAN. raft sends every
+// follower an AppendEntries each CommitTimeout (to carry the commit
+// index) whether or not anything happened; followers learn a commit at
+// once instead from the barrier the leader appends after it (pushCommit),
+// so the commit tick only matters to an idle cluster, where it is cost.
 const (
-	DefaultHeartbeatTimeout = 500 * time.Millisecond
-	DefaultCommitTimeout    = 10 * time.Millisecond
+	DefaultHeartbeatTimeout = 2 * time.Second
+	DefaultCommitTimeout    = time.Second
 	DefaultSnapshotEvery    = 4096
 )
 
@@ -79,6 +84,9 @@ type Replica struct {
 	seqMu sync.Mutex
 	seq   uint64
 	done  chan struct{}
+
+	pushMu      sync.Mutex  // one barrier in flight
+	pushPending atomic.Bool // a barrier is queued behind it
 }
 
 // New opens the raft state in cfg.Dir and joins the cluster; a node with
@@ -273,6 +281,7 @@ func (r *Replica) append(ctx context.Context, entry []byte) error {
 			}
 			err := r.raft.Apply(entry, timeout).Error()
 			if err == nil {
+				r.pushCommit()
 				return nil
 			}
 			if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost) {
@@ -311,7 +320,32 @@ func (r *Replica) HandleForward(ctx context.Context, from string, entry []byte) 
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	return r.raft.Apply(entry, timeout).Error()
+	if err := r.raft.Apply(entry, timeout).Error(); err != nil {
+		return err
+	}
+	r.pushCommit()
+	return nil
+}
+
+// pushCommit tells the followers the leader's commit index now. raft
+// carries it only on the next AppendEntries: the next entry, or the
+// commit tick (CommitTimeout) otherwise. Appending a barrier sends one at
+// once, so a follower applies a committed command (and a signer waiting
+// for its index goes on) one round trip after the leader, and an idle
+// cluster sends nothing but heartbeats. Barriers coalesce: one in flight,
+// at most one queued behind it; the state machine never sees them.
+func (r *Replica) pushCommit() {
+	if !r.pushPending.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		r.pushMu.Lock()
+		defer r.pushMu.Unlock()
+		r.pushPending.Store(false)
+		if err := r.raft.Barrier(5 * time.Second).Error(); err != nil {
+			r.log.Debug("commit push", "err", err)
+		}
+	}()
 }
 
 // Applied is the last log index this node's state machine applied.

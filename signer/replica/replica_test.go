@@ -81,6 +81,26 @@ func TestReplicatesThroughTheLeader(t *testing.T) {
 	}
 }
 
+// A follower learns that a command is committed when the leader commits
+// it, not at raft's next commit tick: with the tick ten minutes away, a
+// follower's own proposal still comes back applied on it, and every node
+// applies the leader's. (raft carries the commit index only with the next
+// AppendEntries; the leader's barrier after each commit sends one.)
+func TestCommitReachesFollowersAtOnce(t *testing.T) {
+	c := newTestClusterTick(t, 3, 10*time.Minute)
+	leader := c.leader()
+	var last uint64
+	for _, name := range c.names {
+		if name == leader {
+			continue
+		}
+		res := propose(t, c.node(name), submitCmd("f-"+name, name)) // 20 s at most
+		last = max(last, res.Index)
+	}
+	res := propose(t, c.node(leader), submitCmd("l-"+leader, leader))
+	c.waitAll(max(last, res.Index)) // 20 s at most
+}
+
 // TestForgedEntriesRefusedByEveryNode: entries a compromised leader puts
 // in the log itself — unsigned, signed by one node in another's name, a
 // release of a reservation the signer does not hold, an approval without
