@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -129,24 +132,53 @@ func (s *Store) TransferPage(f PageFilter) (Page, error) {
 		default:
 			k, _ = c.First()
 		}
-		for scanned := 0; k != nil; k, _ = c.Next() {
-			if len(k) <= 8 {
-				return fmt.Errorf("%w: short index key %x", ErrCorrupt, k)
-			}
-			if len(p.Transfers) == limit || scanned == pageScan {
-				p.Next = slices.Clone(prevKey(c, k))
+		// keys order by time: the range is checked on the key, and only
+		// the transfers in it are read, decoded a batch at a time on every
+		// core (decoding is most of a page's cost)
+		var sinceKey, untilKey, last []byte
+		if !f.Since.IsZero() {
+			sinceKey = byTimeKey(f.Since, "")
+		}
+		if !f.Until.IsZero() {
+			untilKey = byTimeKey(f.Until, "")
+		}
+		var ids []string
+		var raws [][]byte
+		var keys [][]byte
+		for scanned := 0; k != nil; {
+			want := min(limit-len(p.Transfers), pageScan-scanned)
+			if want == 0 {
+				p.Next = slices.Clone(last)
 				return nil
 			}
-			scanned++
-			t, err := l.mustTransfer(string(k[8:]))
+			ids, raws, keys = ids[:0], raws[:0], keys[:0]
+			for ; k != nil && len(raws) < want; k, _ = c.Next() {
+				if len(k) <= 8 {
+					return fmt.Errorf("%w: short index key %x", ErrCorrupt, k)
+				}
+				if sinceKey != nil && bytes.Compare(k[:8], sinceKey) > 0 {
+					k = nil // older than the range, and so is all that follows
+					break
+				}
+				if untilKey != nil && bytes.Compare(k[:8], untilKey) <= 0 {
+					continue // at or after Until (only next to a Seek to it)
+				}
+				v := l.transfers.Get(k[8:])
+				if v == nil {
+					return fmt.Errorf("read indexed transfer %q: %w", k[8:], ErrTransferNotFound)
+				}
+				ids, raws, keys = append(ids, string(k[8:])), append(raws, v), append(keys, k)
+			}
+			scanned += len(raws)
+			ts, err := decodeTransfers(ids, raws)
 			if err != nil {
-				return fmt.Errorf("read indexed transfer %q: %w", k[8:], err)
+				return err
 			}
-			if !f.Since.IsZero() && t.SubmittedAt.Before(f.Since) {
-				return nil // older ones follow: the range is done
-			}
-			if (f.Until.IsZero() || t.SubmittedAt.Before(f.Until)) && f.match(t) {
-				p.Transfers = append(p.Transfers, t)
+			for i, t := range ts {
+				last = keys[i]
+				if f.match(t) {
+					p.Transfers = append(p.Transfers, t)
+				}
 			}
 		}
 		return nil
@@ -157,13 +189,33 @@ func (s *Store) TransferPage(f PageFilter) (Page, error) {
 	return p, nil
 }
 
-// prevKey is the key before k under c (the last one a page read).
-func prevKey(c *bolt.Cursor, k []byte) []byte {
-	prev, _ := c.Prev()
-	if prev == nil {
-		return k
+// decodeTransfers decodes stored transfers, in parallel on every core when
+// there are enough to share.
+func decodeTransfers(ids []string, raws [][]byte) ([]Transfer, error) {
+	out := make([]Transfer, len(raws))
+	errs := make([]error, len(raws))
+	decode := func(i int) {
+		if err := json.Unmarshal(raws[i], &out[i]); err != nil {
+			errs[i] = fmt.Errorf("decode transfer %s: %w: %v", ids[i], ErrCorrupt, err)
+		}
 	}
-	return prev
+	workers := min(runtime.GOMAXPROCS(0), len(raws)/16)
+	if workers <= 1 {
+		for i := range raws {
+			decode(i)
+		}
+		return out, errors.Join(errs...)
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(raws); i += workers {
+				decode(i)
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // OpenTransfers returns home's transfers that are not in a final state,

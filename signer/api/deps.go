@@ -38,6 +38,9 @@ type Transfers interface {
 	Kick(t ledger.Transfer)
 	// View is t as clients see it.
 	View(t ledger.Transfer) *transferpb.Transfer
+	// ListView is t as a row of a list (no transaction rebuilt for a
+	// request that is final or signing).
+	ListView(t ledger.Transfer) *transferpb.Transfer
 	// Await waits (bounded) for a request this node has not applied yet.
 	Await(ctx context.Context, id string) (ledger.Transfer, error)
 }

@@ -108,7 +108,7 @@ func (a *transferAPI) List(ctx context.Context, req *transferpb.ListRequest) (*t
 	}
 	out := &transferpb.ListResponse{NextCursor: hex.EncodeToString(page.Next)}
 	for _, t := range page.Transfers {
-		out.Transfers = append(out.Transfers, a.d.Transfers.View(t))
+		out.Transfers = append(out.Transfers, a.d.Transfers.ListView(t))
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/chain/btc"
 	"github.com/cofferhq/coffer/chain/eth"
 	"github.com/cofferhq/coffer/ledger"
@@ -173,4 +174,21 @@ func (g *Gate) CheckWallets(v *PolicyView) error {
 		}
 	}
 	return nil
+}
+
+// RecordSummary is what a request's ledger record says, with wallet
+// classes from this view, without rebuilding its transaction: for lists,
+// where rebuilding every row would cost a transaction build each. The
+// fee, inputs and nonce need the transaction and are left out; Rebuild
+// gives the full summary.
+func (v *PolicyView) RecordSummary(t ledger.Transfer) *transferpb.Summary {
+	s := &transferpb.Summary{Chain: t.Chain, SourceWallet: t.Source, Destination: t.To, Asset: t.Asset, Amount: t.Amount,
+		DestinationClass: "external"}
+	if w, ok := v.Wallets[t.Source]; ok {
+		s.SourceClass, s.SourceAddress, s.Network = string(w.Class), w.Address(), w.Network
+	}
+	if w, ok := v.ByAddr[addrKey(t.Chain, t.To)]; ok {
+		s.DestinationWallet, s.DestinationClass = w.ID, string(w.Class)
+	}
+	return s
 }
