@@ -52,6 +52,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./hsm/pkcs11/ ./policy/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./audit/
 	$(GO) test -run '^$$' -bench GateDecision -benchtime 20000x ./signer/gate/
+	./$(BIN)/coffer bench history --spends 1000,1000000 --preparams signer/tss/testdata/preparams.json
 
 ## lint: formatting and vet
 lint:

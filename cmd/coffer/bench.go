@@ -39,7 +39,7 @@ func newBenchCmd() *cobra.Command {
 	f.StringVar(&o.preparams, "preparams", "", "pre-generated pre-parameter sets (JSON) instead of waiting for safe primes")
 	f.StringVar(&o.dir, "dir", "", "cluster folder (default: a temporary one)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "node log level")
-	cmd.AddCommand(sign, newBenchTransferCmd())
+	cmd.AddCommand(sign, newBenchTransferCmd(), newBenchHistoryCmd())
 	return cmd
 }
 

@@ -80,18 +80,7 @@ func benchTransfer(ctx context.Context, w io.Writer, o upOptions, count, conc in
 	var seq atomic.Int64
 	hot := tr.Wallets["btc-hot"]
 	transferOp := func(ctx context.Context, _ int) error {
-		id := fmt.Sprintf("bench-%d", seq.Add(1))
-		in := devcluster.BTCIntent(id, hot, "btc-cold", 10_000, devcluster.FakeUTXO(hot, 100_000))
-		if _, err := cl.Transfers.Submit(ctx, &transferpb.SubmitRequest{Intent: in}); err != nil {
-			return err
-		}
-		// failed is retryable (the home node retries after its backoff, and
-		// that time counts in the sample): wait for an end
-		t, err := devcluster.Wait(ctx, cl.Transfers, id, time.Minute, "signed", "denied")
-		if err == nil && t.State != "signed" {
-			err = fmt.Errorf("%s ended %s: %s", id, t.State, t.Reason)
-		}
-		return err
+		return benchSweep(ctx, cl.Transfers, hot, fmt.Sprintf("bench-%d", seq.Add(1)))
 	}
 	rawOp := func(ctx context.Context, i int) error {
 		return raw.Sign(ctx, signer.SelfTestDigest("hot", benchNonce(i)))
@@ -146,4 +135,19 @@ func benchTransfer(ctx context.Context, w io.Writer, o upOptions, count, conc in
 		"ratio_p50": round2(bench.Ms(ts.P50) / bench.Ms(rs.P50)), "transfers_per_s": round2(ts.PerSec), "raw_sigs_per_s": round2(rs.PerSec)})
 	fmt.Fprintln(w, string(b))
 	return nil
+}
+
+// benchSweep submits a hot→cold sweep of 10,000 sat and waits until it is
+// signed. Failed is retryable (the home node retries after its backoff,
+// and that time counts): it waits for an end.
+func benchSweep(ctx context.Context, cl transferpb.TransfersClient, hot devcluster.Wallet, id string) error {
+	in := devcluster.BTCIntent(id, hot, "btc-cold", 10_000, devcluster.FakeUTXO(hot, 100_000))
+	if _, err := cl.Submit(ctx, &transferpb.SubmitRequest{Intent: in}); err != nil {
+		return err
+	}
+	t, err := devcluster.Wait(ctx, cl, id, time.Minute, "signed", "denied")
+	if err == nil && t.State != "signed" {
+		err = fmt.Errorf("%s ended %s: %s", id, t.State, t.Reason)
+	}
+	return err
 }

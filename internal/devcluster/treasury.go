@@ -58,12 +58,15 @@ type TreasuryOptions struct {
 	// made (the wallets, the officers' and admins' keys) instead of the
 	// development template. Keys, Wallets, Officers, Admins and Network
 	// then say what to make (each defaults to the template's).
-	Policy   func(PolicyParts) ([]byte, error)
-	Keys     []string     // threshold keys to generate
-	Wallets  []WalletSpec // wallets derived from them
-	Officers [][2]string  // officer ID, group
-	Admins   []string     // the first two sign the genesis policy
-	Network  string       // bitcoin network of the wallets
+	Policy func(PolicyParts) ([]byte, error)
+	// PolicyEdit, when set, rewrites the development template's policy
+	// before it is signed (a benchmark raising a limit).
+	PolicyEdit func([]byte) ([]byte, error)
+	Keys       []string     // threshold keys to generate
+	Wallets    []WalletSpec // wallets derived from them
+	Officers   [][2]string  // officer ID, group
+	Admins     []string     // the first two sign the genesis policy
+	Network    string       // bitcoin network of the wallets
 }
 
 // WalletSpec is one wallet to derive: its ID, chain, class and key
@@ -192,6 +195,13 @@ func SetupTreasury(ctx context.Context, c *Cluster, o TreasuryOptions, w io.Writ
 		doc.Write(b)
 	} else if err := template.Must(template.New("policy").Parse(policyTemplate)).Execute(&doc, data); err != nil {
 		return nil, err
+	} else if o.PolicyEdit != nil {
+		b, err := o.PolicyEdit(doc.Bytes())
+		if err != nil {
+			return nil, err
+		}
+		doc.Reset()
+		doc.Write(b)
 	}
 	p, err := policy.Load(doc.Bytes())
 	if err != nil {

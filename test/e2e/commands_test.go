@@ -146,3 +146,34 @@ func TestBenchTransferReportsJSON(t *testing.T) {
 		}
 	}
 }
+
+// coffer bench history runs the whole measure on a small history and
+// prints one JSON line per size whose figures come from the run: the
+// decisions counted the past spends inside the window, the pass looked at
+// the refills left open, the store holds the history.
+func TestBenchHistoryReportsJSON(t *testing.T) {
+	out := runCoffer(t, "bench", "history", "--spends", "300", "--span", "24h", "--open", "2", "--idle", "2s",
+		"--decisions", "200", "--pages", "6", "--preparams", fixtureFile(t))
+	var report map[string]float64
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "{") {
+			if err := json.Unmarshal([]byte(l), &report); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+		}
+	}
+	if report == nil {
+		t.Fatalf("no JSON line:\n%s", out)
+	}
+	for _, k := range []string{"decision_p50_us", "decision_p99_us", "scheduler_pass_ms", "list_page_ms", "store_bytes"} {
+		if report[k] <= 0 {
+			t.Fatalf("report lacks a positive %s: %v", k, report)
+		}
+	}
+	// the 300 past spends lie inside the 24 h window, with the 6 live sweeps
+	// but the one decided
+	if report["spends"] != 300 || report["in_window"] < 300 || report["scheduler_open"] != 2 ||
+		report["idle_cpu_fraction"] < 0 || report["idle_cpu_fraction"] > 2 {
+		t.Fatalf("report: %v", report)
+	}
+}
