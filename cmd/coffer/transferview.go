@@ -176,10 +176,16 @@ func orDash(s string) string {
 }
 
 // stateText is a transfer's state as people read it: a signing request
-// that may hold a withheld signature says so.
+// that may hold a withheld signature says so, and a retried one which try
+// it is on.
 func stateText(t *transferpb.Transfer) string {
-	if t.PossiblySigned {
+	switch {
+	case t.PossiblySigned:
 		return t.State + " (possibly signed: a signer's last-round share went out; inputs and spend stay held)"
+	case t.State == "failed":
+		return fmt.Sprintf("failed (try %d; retried after a backoff until it expires)", t.Attempts)
+	case t.State == "signing" && t.Attempts > 1:
+		return fmt.Sprintf("signing (try %d)", t.Attempts)
 	}
 	return t.State
 }

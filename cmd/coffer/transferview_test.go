@@ -53,3 +53,20 @@ func TestPrintTransferShowsWhatAnOfficerChecks(t *testing.T) {
 		}
 	}
 }
+
+// A retried request says which try it is on, and that it is retried.
+func TestStateTextShowsRetries(t *testing.T) {
+	for _, c := range []struct {
+		tr   *transferpb.Transfer
+		want string
+	}{
+		{&transferpb.Transfer{State: "failed", Attempts: 2}, "failed (try 2; retried after a backoff until it expires)"},
+		{&transferpb.Transfer{State: "signing", Attempts: 3}, "signing (try 3)"},
+		{&transferpb.Transfer{State: "signing", Attempts: 1}, "signing"},
+		{&transferpb.Transfer{State: "signed", Attempts: 4}, "signed"},
+	} {
+		if got := stateText(c.tr); got != c.want {
+			t.Errorf("%s/%d: %q", c.tr.State, c.tr.Attempts, got)
+		}
+	}
+}

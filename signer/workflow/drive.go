@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,7 +22,19 @@ const (
 	maxBackoff   = time.Minute
 )
 
-// backoff is how long after its last failure a request waits.
+// retryAfter is how long after its last failure request id waits before
+// its next try: the backoff plus up to a quarter of it again, a jitter
+// drawn from the request ID and attempt (the same on every look, so the
+// due time does not move; different across requests, so requests failed
+// together by one outage do not retry in one wave).
+func retryAfter(id string, attempts int) time.Duration {
+	b := backoff(attempts)
+	h := sha256.Sum256(fmt.Appendf(nil, "%s#%d", id, attempts))
+	return b + time.Duration(binary.BigEndian.Uint64(h[:8])%uint64(b/4+1))
+}
+
+// backoff is how long after its last failure a request waits, before
+// jitter.
 func backoff(attempts int) time.Duration {
 	d := retryBackoff
 	for i := 1; i < attempts && d < maxBackoff; i++ {

@@ -144,7 +144,7 @@ func (w *Workflow) act(ctx context.Context, tr ledger.Transfer, now time.Time) t
 	switch tr.State {
 	case ledger.StateSigning:
 		if w.gate.Stale(tr, now) {
-			if retry := tr.UpdatedAt.Add(backoff(tr.Attempts)); tr.Reservation.Silent && now.Before(retry) {
+			if retry := tr.UpdatedAt.Add(retryAfter(tr.ID, tr.Attempts)); tr.Reservation.Silent && now.Before(retry) {
 				return soonest(retry)
 			}
 			go w.drive(tr.ID)
@@ -155,7 +155,7 @@ func (w *Workflow) act(ctx context.Context, tr ledger.Transfer, now time.Time) t
 		}
 		return later
 	case ledger.StateFailed:
-		if retry := tr.UpdatedAt.Add(backoff(tr.Attempts)); now.Before(retry) {
+		if retry := tr.UpdatedAt.Add(retryAfter(tr.ID, tr.Attempts)); now.Before(retry) {
 			if now.After(tr.ExpiresAt) {
 				if next, err := w.reevaluate(ctx, tr, now); err == nil && next.State.Final() {
 					return time.Time{}
