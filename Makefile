@@ -10,12 +10,18 @@ SOFTHSM := /usr/lib/softhsm/libsofthsm2.so
 
 all: build
 
-## deps: install SoftHSM2 (Debian package softhsm2) when it is missing
+## deps: install SoftHSM2 (Debian package softhsm2) and systemd-analyze
+## (package systemd, to check the service unit) when they are missing
 deps:
 	@if ! command -v softhsm2-util >/dev/null 2>&1 || [ ! -e $(SOFTHSM) ]; then \
 		echo "installing softhsm2 (apt-get)"; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq softhsm2 >/dev/null; \
+	fi
+	@if ! command -v systemd-analyze >/dev/null 2>&1; then \
+		echo "installing systemd-analyze (apt-get systemd), to check the service unit"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq systemd >/dev/null; \
 	fi
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required: https://go.dev/dl"; exit 1; }
 
