@@ -19,8 +19,12 @@ import (
 // of the checkpoints under the nodes' HSM identity keys, every entry's
 // inclusion, and every signature backed by t+1 nodes' decisions.
 func (s *story) audit(c *devcluster.Cluster) error {
-	step(s.w, "audit: every node's log exported and verified offline (checkpoints signed in the HSMs, Merkle inclusion, t+1 decisions behind every signature)")
-	time.Sleep(2 * time.Second) // let the last records and cosignatures land
+	step(s.w, "audit: every node's log exported and verified offline (checkpoints signed in the HSMs and cosigned by a peer, Merkle inclusion, t+1 decisions behind every signature)")
+	// the last checkpoints must be cosigned before the nodes stop: the
+	// verification below requires a cosignature on every node's latest
+	if err := c.WaitCosigned(s.ctx, 1, 30*time.Second); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
 	c.Stop()
 	l := c.Layout
 	dir := filepath.Join(l.Dir, "audit")
@@ -57,7 +61,7 @@ func (s *story) audit(c *devcluster.Cluster) error {
 		}
 		bundles = append(bundles, b)
 	}
-	trust, err := audit.NewTrust(1, 0, keys...)
+	trust, err := audit.NewTrust(1, 1, keys...) // t = 1, one cosignature at least
 	if err != nil {
 		return err
 	}
