@@ -33,6 +33,12 @@ type NodeReport struct {
 	Latest      Checkpoint
 	LatestNote  []byte   // save it as the next --since
 	Cosigners   []string // valid cosigners of the latest checkpoint
+	// Cosigned is the latest checkpoint with the trust file's minimum of
+	// cosignatures, and Pending the entries after it: signed by the node,
+	// not yet witnessed by its peers (a live log's newest batch). They are
+	// reported, not failed; verify again later to see them cosigned.
+	Cosigned Checkpoint
+	Pending  uint64
 	Since       []uint64 // sizes of the auditor's checkpoints it is consistent with
 	Kinds       map[Kind]int
 	OK          bool // no finding names this node
@@ -95,6 +101,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		result := "ok"
 		if !n.OK {
 			result = "FAIL"
+		} else if n.Pending > 0 {
+			result = fmt.Sprintf("ok, %d pending", n.Pending)
 		}
 		latest := "-"
 		if n.Latest.Hash != nil {

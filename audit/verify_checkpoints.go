@@ -159,8 +159,11 @@ func (v *verification) addCheckpoint(j *checkpointJob) {
 	}
 }
 
-// checkCosignatures checks each node's latest checkpoint against the
-// trust file's min_cosignatures and reports its cosigners.
+// checkCosignatures checks each node's checkpoints against the trust
+// file's min_cosignatures and reports the latest one's cosigners. When the
+// latest lacks them, the latest checkpoint that has them bounds the
+// verified, cosigned prefix and the entries after it are reported pending;
+// a log with no such checkpoint fails.
 func (v *verification) checkCosignatures() {
 	for _, o := range v.order {
 		n := v.nodes[o]
@@ -174,10 +177,26 @@ func (v *verification) checkCosignatures() {
 		}
 		sort.Strings(n.report.Cosigners)
 		n.report.Latest, n.report.LatestNote = latest.cp, latest.note
-		if v.trust != nil && len(latest.cosigners) < v.trust.MinCosignatures {
-			v.rep.add(&NodeError{Node: o, Err: ErrCosignatures, Detail: fmt.Sprintf("latest checkpoint (size %d) has %d valid cosignatures, the trust file requires %d",
-				latest.cp.Size, len(latest.cosigners), v.trust.MinCosignatures)})
+		if v.trust == nil || len(latest.cosigners) >= v.trust.MinCosignatures {
+			n.report.Cosigned = latest.cp
+			continue
 		}
+		// a live log's newest checkpoints may not be cosigned yet: the
+		// prefix up to the latest cosigned one verifies, the rest is pending
+		var cosigned *seenCheckpoint
+		for i := len(sizes) - 2; i >= 0 && cosigned == nil; i-- {
+			if c := n.cps[sizes[i]]; len(c.cosigners) >= v.trust.MinCosignatures {
+				cosigned = c
+			}
+		}
+		if cosigned == nil {
+			v.rep.add(&NodeError{Node: o, Err: ErrCosignatures, Detail: fmt.Sprintf("no checkpoint has the %d valid cosignatures the trust file requires (the latest, size %d, has %d)",
+				v.trust.MinCosignatures, latest.cp.Size, len(latest.cosigners))})
+			continue
+		}
+		n.report.Cosigned, n.report.Pending = cosigned.cp, latest.cp.Size-cosigned.cp.Size
+		v.rep.Warnings = append(v.rep.Warnings, fmt.Sprintf("%s: entries %d to %d are signed by the node but not yet cosigned by %d peer(s) (pending; the prefix up to size %d is cosigned): verify again later",
+			nodeName(o), cosigned.cp.Size, latest.cp.Size-1, v.trust.MinCosignatures, cosigned.cp.Size))
 	}
 }
 

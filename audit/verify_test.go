@@ -74,9 +74,17 @@ func TestVerifyCluster(t *testing.T) {
 		{name: "fail/untrusted-node", mutate: func(t *testing.T, s *setup) {
 			s.trust = trustOf(t, 1, 0, s.nodes[0], s.nodes[1])
 		}, want: ErrUnknownNode, node: "node3"},
-		{name: "fail/too-few-cosignatures", mutate: func(t *testing.T, s *setup) {
-			s.nodes[2].append(t, transferRec(9)) // not cosigned yet
-		}, want: ErrCosignatures, node: "node3"},
+		{name: "ok/uncosigned-tail-pending", mutate: func(t *testing.T, s *setup) {
+			s.nodes[2].append(t, transferRec(9)) // not cosigned yet: reported pending, not failed
+		}, warning: "ok, 1 pending"},
+		{name: "fail/never-cosigned", mutate: func(t *testing.T, s *setup) {
+			nodes := newCluster(t, memKS(4), memKS(5), memKS(6))
+			for _, n := range nodes {
+				n.append(t, keyRec(1, "node1", "node2", "node3"))
+			}
+			signFlow(t, 1, 1, nodes, 0, 1) // and no peer ever cosigns
+			s.nodes, s.trust = nodes, trustOf(t, 1, 2, nodes...)
+		}, want: ErrCosignatures, node: "node1"},
 		{name: "fail/since-of-a-fork", mutate: func(t *testing.T, s *setup) {
 			fork := forkNode(t, s.nodes[0], "fork", transferRec(77))
 			s.nodes[0].append(t, transferRec(78))
