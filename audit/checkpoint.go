@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"regexp"
@@ -121,6 +122,9 @@ func OpenCheckpoint(msg []byte, known note.Verifiers) (Checkpoint, *note.Note, e
 	case err != nil:
 		return Checkpoint{}, nil, fmt.Errorf("open checkpoint: %w: %w", ErrMalformed, err)
 	}
+	if err := verifyRepeatedSigs(msg, n.Text, known); err != nil {
+		return Checkpoint{}, nil, err
+	}
 	c, err := ParseCheckpoint([]byte(n.Text))
 	if err != nil {
 		return Checkpoint{}, nil, fmt.Errorf("open checkpoint: %w", err)
@@ -139,6 +143,34 @@ func OpenCheckpoint(msg []byte, known note.Verifiers) (Checkpoint, *note.Note, e
 	}
 	return c, n, fmt.Errorf("open checkpoint of %s size %d: %w: not signed by the log's trusted key (signed by %s)",
 		c.Origin, c.Size, ErrSignature, strings.Join(by, ", "))
+}
+
+// verifyRepeatedSigs verifies every signature line by a known key. note.Open
+// verifies the first line of each key and skips any later line by the same
+// key unverified; the signed-note spec wants every signature by a trusted
+// key verified, so a second, bad line by a trusted key is ErrSignature
+// rather than ignored. msg has already been opened (its format is sound).
+func verifyRepeatedSigs(msg []byte, text string, known note.Verifiers) error {
+	sigs := string(msg[len(text)+1:]) // after the text and the blank line
+	for _, line := range strings.Split(strings.TrimSuffix(sigs, "\n"), "\n") {
+		name, b64sig, ok := strings.Cut(strings.TrimPrefix(line, "— "), " ")
+		if !ok {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64sig)
+		if err != nil || len(raw) < 5 {
+			continue
+		}
+		hash := binary.BigEndian.Uint32(raw)
+		v, err := known.Verifier(name, hash)
+		if err != nil {
+			continue // an unknown key: not ours to check
+		}
+		if !v.Verify([]byte(text), raw[4:]) {
+			return fmt.Errorf("open checkpoint: %w: invalid signature by %s+%08x (a repeated line by a trusted key)", ErrSignature, name, hash)
+		}
+	}
+	return nil
 }
 
 // Cosigners returns the names of the valid signatures of n other than

@@ -83,6 +83,9 @@ func TestOpenCheckpoint(t *testing.T) {
 		{"fail/no-known-key", sign(sa), []note.Verifier{vb}, ErrSignature, 0},
 		{"fail/tampered", bytes.Replace(sign(sa), []byte("\n5\n"), []byte("\n6\n"), 1), []note.Verifier{va}, ErrSignature, 0},
 		{"fail/not-a-note", text, []note.Verifier{va}, ErrMalformed, 0},
+		// note.Open verifies one line per key and skips the rest unverified
+		{"fail/repeated-bad-line-by-trusted-key", repeatLine(t, sign(sa, sb), "coffer/c/b"), []note.Verifier{va, vb}, ErrSignature, 0},
+		{"ok/repeated-good-line", repeatLine(t, sign(sa, sb), ""), []note.Verifier{va, vb}, nil, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,4 +121,28 @@ func TestOrigin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// repeatLine appends to a signed note a second signature line by the key
+// of name, with its last signature byte flipped; name "" repeats the last
+// line unchanged.
+func repeatLine(t *testing.T, msg []byte, name string) []byte {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(string(msg), "\n"), "\n")
+	last := lines[len(lines)-1]
+	if name != "" {
+		for _, l := range lines {
+			if strings.HasPrefix(l, "— "+name+" ") {
+				last = l
+			}
+		}
+		i := strings.LastIndexByte(last, ' ')
+		raw, err := base64.StdEncoding.DecodeString(last[i+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw[len(raw)-1] ^= 1
+		last = last[:i+1] + base64.StdEncoding.EncodeToString(raw)
+	}
+	return []byte(string(msg) + last + "\n")
 }

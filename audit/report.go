@@ -39,9 +39,9 @@ type NodeReport struct {
 	// reported, not failed; verify again later to see them cosigned.
 	Cosigned Checkpoint
 	Pending  uint64
-	Since       []uint64 // sizes of the auditor's checkpoints it is consistent with
-	Kinds       map[Kind]int
-	OK          bool // no finding names this node
+	Since    []uint64 // sizes of the auditor's checkpoints it is consistent with
+	Kinds    map[Kind]int
+	OK       bool // no finding names this node
 }
 
 func (r *Report) add(err error) {
