@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -46,8 +47,10 @@ func (n *nodeCheck) collect(index uint64, rec Record) {
 }
 
 // checkBacking checks that every signature_produced entry is backed by
-// allow decisions for its request and session in at least t+1 nodes'
-// logs, the signing node's own logged before the signature. t is the
+// allow decisions for its request and session in the logs of at least t+1
+// of its parties (a node that did not sign backs nothing), the logging
+// node being one of them with its own decision logged before the
+// signature. t is the
 // largest of the trust file's threshold, the record's, and the latest key
 // event's for the key in any log.
 func (v *verification) checkBacking() {
@@ -74,12 +77,17 @@ func (v *verification) checkBacking() {
 				t = max(t, v.trust.Threshold)
 			}
 			k := sessionKey{s.sig.RequestDigest, s.sig.SessionID}
-			var backers []string
+			var backers, outsiders []string
 			own := "its own log has no allow decision for it"
+			if !slices.Contains(s.sig.Parties, nodeName(o)) {
+				own = "the node that logged it is not among its parties"
+			}
 			for _, m := range v.order {
 				idx, ok := v.nodes[m].decisions[k]
 				switch {
 				case !ok:
+				case !slices.Contains(s.sig.Parties, nodeName(m)):
+					outsiders = append(outsiders, nodeName(m)) // a node that did not sign backs nothing
 				case m == o && idx > s.index:
 					own = fmt.Sprintf("its own allow decision (entry %d) was logged after the signature", idx)
 				default:
@@ -93,10 +101,13 @@ func (v *verification) checkBacking() {
 				v.rep.Backed++
 				continue
 			}
-			detail := fmt.Sprintf("signature for request %s session %s (key %s, t=%d): allow decisions in %d of the %d nodes needed",
-				s.sig.RequestDigest, s.sig.SessionID, s.sig.KeyID, t, len(backers), t+1)
+			detail := fmt.Sprintf("signature for request %s session %s (key %s, t=%d, parties %s): allow decisions in %d of the %d parties needed",
+				s.sig.RequestDigest, s.sig.SessionID, s.sig.KeyID, t, strings.Join(s.sig.Parties, ","), len(backers), t+1)
 			if len(backers) > 0 {
 				detail += " (" + strings.Join(backers, ", ") + ")"
+			}
+			if len(outsiders) > 0 {
+				detail += "; not counted, not among the parties: " + strings.Join(outsiders, ", ")
 			}
 			if own != "" {
 				detail += "; " + own

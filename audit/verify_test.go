@@ -48,6 +48,19 @@ func TestVerifyCluster(t *testing.T) {
 			n.append(t, transferRec(5), decisionRec(5, EffectAllow), signatureRec(5, 1, "node1", "node2"))
 			witnessAll(t, s.nodes)
 		}, want: ErrUnbacked, node: "node1", index: 11},
+		{name: "fail/backed-by-a-non-party", mutate: func(t *testing.T, s *setup) {
+			// node1 and node3 decided; node1 and node2 signed: node3 backs nothing
+			s.nodes[2].append(t, transferRec(5), decisionRec(5, EffectAllow))
+			s.nodes[0].append(t, transferRec(5), decisionRec(5, EffectAllow), signatureRec(5, 1, "node1", "node2"))
+			witnessAll(t, s.nodes)
+		}, want: ErrUnbacked, node: "node1", index: 11},
+		{name: "fail/logged-by-a-non-party", mutate: func(t *testing.T, s *setup) {
+			for _, n := range s.nodes {
+				n.append(t, decisionRec(5, EffectAllow))
+			}
+			s.nodes[2].append(t, signatureRec(5, 1, "node1", "node2"))
+			witnessAll(t, s.nodes)
+		}, want: ErrUnbacked, node: "node3", index: 10},
 		{name: "fail/decision-denied-elsewhere", mutate: func(t *testing.T, s *setup) {
 			s.nodes[1].append(t, decisionRec(5, EffectDeny))
 			s.nodes[0].append(t, decisionRec(5, EffectAllow), signatureRec(5, 1, "node1", "node2"))
