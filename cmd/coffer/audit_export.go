@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +18,7 @@ import (
 func newAuditExportCmd(clusterPath *string) *cobra.Command {
 	var out string
 	var cf clientFlags
+	var cosignWait time.Duration
 	cmd := &cobra.Command{
 		Use:   "export --node NODE --out BUNDLE [--as NAME | --cert FILE --cert-key FILE]",
 		Short: "Fetch a node's audit log as a bundle through its API (auditor or operator certificate)",
@@ -41,6 +43,9 @@ operator certificate.`,
 				return fmt.Errorf("audit export: %w", err)
 			}
 			defer c.Close()
+			if !awaitCosigned(cmd.Context(), c.Audit(), cosignWait) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s's latest checkpoint has no cosignature after %s; the entries after its last cosigned checkpoint will verify as pending\n", cf.node, cosignWait)
+			}
 			n, err := exportBundle(cmd.Context(), c.Audit(), out)
 			if err != nil {
 				return fmt.Errorf("audit export %s as %s: %w", cf.node, cc.Name, err)
@@ -62,10 +67,28 @@ operator certificate.`,
 	f := cmd.Flags()
 	cf.register(f, "", "client certificate NAME.pem/NAME.key in the cluster folder, e.g. auditor-1 (default: the operator's)")
 	f.StringVar(&out, "out", "", "bundle file to write (required)")
+	f.DurationVar(&cosignWait, "cosign-wait", 10*time.Second, "wait at most this long for the node's latest checkpoint to be cosigned before exporting")
 	f.Lookup("node").Usage = "node whose log to export (required)"
 	_ = cmd.MarkFlagRequired("node")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// awaitCosigned waits (at most wait) until the node's latest checkpoint
+// carries a cosignature, so that a bundle from a live node ends on a
+// cosigned checkpoint more often than not; it reports whether it did.
+func awaitCosigned(ctx context.Context, cl auditpb.AuditClient, wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
+	for {
+		cp, err := cl.Latest(ctx, &auditpb.LatestRequest{})
+		if err == nil && len(cp.Cosigners) > 0 {
+			return true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // exportBundle streams the node's bundle into a temporary file next to
