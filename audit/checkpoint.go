@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -174,11 +175,12 @@ func verifyRepeatedSigs(msg []byte, text string, known note.Verifiers) error {
 }
 
 // Cosigners returns the names of the valid signatures of n other than
-// origin's, in note order.
+// origin's, in note order, each once (a peer may have cosigned in both
+// the old and the cosignature/v1 form).
 func Cosigners(n *note.Note, origin string) []string {
 	var out []string
 	for _, s := range n.Sigs {
-		if s.Name != origin {
+		if s.Name != origin && !slices.Contains(out, s.Name) {
 			out = append(out, s.Name)
 		}
 	}

@@ -103,7 +103,7 @@ func (l *Log) Cosign(ctx context.Context, signed []byte, consistency [][]byte) (
 			own.Sigs = append(own.Sigs, s)
 		}
 	}
-	out, err := note.Sign(own, l.signer)
+	out, err := note.Sign(own, l.cosigner)
 	if err != nil {
 		return nil, fmt.Errorf("cosign checkpoint of %s size %d: %w", cp.Origin, cp.Size, err)
 	}
@@ -183,6 +183,7 @@ func (l *Log) allVerifiers() note.Verifiers {
 		list = append(list, v)
 	}
 	self, _ := note.NewVerifier(l.signer.VerifierKey())
+	list = append(list, l.peerCosig...)
 	return note.VerifierList(append(list, self)...)
 }
 

@@ -46,15 +46,19 @@ type Deps struct {
 
 // Log is one node's append-only audit log. It is safe for concurrent use.
 type Log struct {
-	origin   string
-	db       *bolt.DB
-	signer   *NoteSigner
-	self     note.Verifiers // this node's key only
-	peers    map[string]note.Verifier
-	log      *slog.Logger
-	now      func() time.Time
-	maxBatch int
-	rf       *compact.RangeFactory
+	origin string
+	db     *bolt.DB
+	signer *NoteSigner
+	self   note.Verifiers // this node's key only
+	peers  map[string]note.Verifier
+	// cosigner signs peers' checkpoints (cosignature/v1); peerCosig
+	// verifies the peers' cosignatures of this log's checkpoints
+	cosigner  *CosignatureSigner
+	peerCosig []note.Verifier
+	log       *slog.Logger
+	now       func() time.Time
+	maxBatch  int
+	rf        *compact.RangeFactory
 
 	reqs      chan *request // unbuffered: a send succeeds only into the committer
 	quit      chan struct{}
@@ -113,14 +117,25 @@ func New(cfg Config, deps Deps) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open audit log %s: %w", origin, err)
 	}
+	var peerCosig []note.Verifier
+	for _, k := range cfg.Peers {
+		c, err := cosignatureVerifierOf(k)
+		if err != nil {
+			return nil, fmt.Errorf("open audit log %s: %w", origin, err)
+		}
+		peerCosig = append(peerCosig, c)
+	}
 	l := &Log{
-		origin: origin, db: deps.DB, signer: signer, self: note.VerifierList(self), peers: peers,
+		origin: origin, db: deps.DB, signer: signer, self: note.VerifierList(self), peers: peers, peerCosig: peerCosig,
 		log: deps.Logger.With("component", "audit", "origin", origin), now: deps.Now,
 		maxBatch: cfg.MaxBatch, rf: &compact.RangeFactory{Hash: hasher.HashChildren},
 		reqs: make(chan *request), quit: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	if l.now == nil {
 		l.now = time.Now
+	}
+	if l.cosigner, err = NewCosignatureSigner(origin, deps.Identity, l.now); err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
 	}
 	if l.maxBatch <= 0 {
 		l.maxBatch = DefaultMaxBatch

@@ -110,9 +110,19 @@ func (v *verification) collectNodes(bundles []*Bundle) {
 			}
 		}
 	}
-	list := make([]note.Verifier, 0, len(v.keys))
-	for _, ver := range v.keys {
+	list := make([]note.Verifier, 0, 2*len(v.keys))
+	for o, ver := range v.keys {
 		list = append(list, ver)
+		// the same node's cosignatures of other logs (cosignature/v1)
+		var k string
+		if v.trust != nil {
+			k = v.trust.keyOf(o)
+		} else if nc := v.nodes[o]; nc != nil {
+			k = nc.bundle.Header.Key
+		}
+		if c, err := cosignatureVerifierOf(k); err == nil {
+			list = append(list, c)
+		}
 	}
 	v.verifiers = note.VerifierList(list...)
 }

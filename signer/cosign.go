@@ -69,7 +69,7 @@ func memberVerifierKey(cluster string, m MemberConfig) (string, error) {
 }
 
 // auditVerifiers are the verifiers of every member's audit log, this
-// node's included.
+// node's included, and of every member's cosignatures.
 func (n *Node) auditVerifiers() (note.Verifiers, error) {
 	var list []note.Verifier
 	for _, m := range n.cfg.Members {
@@ -77,11 +77,11 @@ func (n *Node) auditVerifiers() (note.Verifiers, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := note.NewVerifier(k)
+		vs, err := audit.NoteVerifiers(k) // its checkpoints, and its cosignatures
 		if err != nil {
 			return nil, fmt.Errorf("audit key of member %s: %w", m.ID, err)
 		}
-		list = append(list, v)
+		list = append(list, vs...)
 	}
 	return note.VerifierList(list...), nil
 }
