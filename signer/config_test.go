@@ -2,6 +2,7 @@ package signer
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,32 @@ func TestValidateJoinsEveryError(t *testing.T) {
 	for _, w := range []string{"node: required", "cluster: required", "tls.ca", "store.path", "members"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Fatalf("missing %q in %v", w, err)
+		}
+	}
+}
+
+// configs/cluster-3 holds the three nodes of one cluster on three
+// machines: each loads, names itself, listens where the shared members
+// list says it does, and all three list the same members.
+func TestClusterThreeExample(t *testing.T) {
+	var first []MemberConfig
+	for i, n := range []string{"node1", "node2", "node3"} {
+		cfg, err := LoadConfig("../configs/cluster-3/" + n + ".yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if cfg.Node != n || cfg.SelfTestSigning || len(cfg.Members) != 3 || cfg.Members[i].ID != n {
+			t.Fatalf("%s: node %s, %d members", n, cfg.Node, len(cfg.Members))
+		}
+		m := cfg.Members[i]
+		if m.Peer != cfg.Listen.Peer || m.API != cfg.Listen.API || m.Raft != cfg.Listen.Raft {
+			t.Errorf("%s listens on %s/%s/%s, its member entry says %s/%s/%s", n,
+				cfg.Listen.Peer, cfg.Listen.API, cfg.Listen.Raft, m.Peer, m.API, m.Raft)
+		}
+		if first == nil {
+			first = cfg.Members
+		} else if !slices.Equal(first, cfg.Members) {
+			t.Errorf("%s lists other members than node1", n)
 		}
 	}
 }
