@@ -35,6 +35,8 @@ func (n *Node) apiDeps() api.Deps {
 func classify(err error) api.Kind {
 	var sf *SessionFailedError
 	switch {
+	case errors.Is(err, gate.ErrStoreDamaged), errors.Is(err, ledger.ErrCorrupt):
+		return api.KindDamaged
 	case errors.Is(err, workflow.ErrIDTaken):
 		return api.KindTaken
 	case errors.Is(err, gate.ErrIntent), errors.Is(err, workflow.ErrApproval), errors.Is(err, ErrPolicyRefused), errors.Is(err, ledger.ErrInvalid):

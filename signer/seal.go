@@ -3,9 +3,12 @@ package signer
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
+	"github.com/cofferhq/coffer/hsm"
 	"github.com/cofferhq/coffer/internal/secmem"
+	"github.com/cofferhq/coffer/signer/gate"
 	ctss "github.com/cofferhq/coffer/signer/tss"
 )
 
@@ -49,6 +52,12 @@ func (n *Node) sealShare(ctx context.Context, keyID string, gen uint32, sh *ctss
 // openShare unseals this node's share of a key for one session.
 func (n *Node) openShare(ctx context.Context, keyID string, gen uint32, blob, pub []byte) (*ctss.Share, error) {
 	plain, err := n.ks.Open(ctx, ShareAAD(n.cfg.Cluster, n.cfg.Node, keyID, gen), blob)
+	if errors.Is(err, hsm.ErrUnseal) && !errors.Is(err, hsm.ErrUnavailable) {
+		// the HSM answered and the blob does not open: the record is damaged
+		// (or not this node's); said here, on the node that holds it
+		n.log.Error("node store damaged: the sealed share does not open", "key", keyID, "generation", gen, "err", err)
+		return nil, fmt.Errorf("unseal share of %s generation %d: %w: %w", keyID, gen, gate.ErrStoreDamaged, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("unseal share of %s: %w", keyID, err)
 	}

@@ -79,6 +79,7 @@ const (
 	KindPrecondition             // not now, or not here: FailedPrecondition
 	KindAborted                  // a session failed: Aborted, with who and why
 	KindTaken                    // another client's request ID: AlreadyExists, saying nothing of it
+	KindDamaged                  // this node's store is damaged: DataLoss, "node store damaged"
 )
 
 // Deps are what the client API serves from. Every field is required

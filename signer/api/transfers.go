@@ -153,7 +153,13 @@ func (a *transferAPI) clientStatus(err error) error {
 		return status.Error(codes.NotFound, err.Error())
 	case KindPrecondition:
 		return status.Error(codes.FailedPrecondition, err.Error())
+	case KindDamaged:
+		return status.Error(codes.DataLoss, storeDamagedMessage)
 	default:
 		return status.Error(codes.Internal, err.Error())
 	}
 }
+
+// storeDamagedMessage answers a client when this node's store is damaged;
+// the node logged which record at ERROR.
+const storeDamagedMessage = "node store damaged: this node cannot read a record it needs (its log names it); ask another node or its operator"

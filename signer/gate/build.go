@@ -25,6 +25,22 @@ const (
 // ErrIntent means a transfer intent was refused before anything changed.
 var ErrIntent = errors.New("invalid transfer intent")
 
+// ErrStoreDamaged means a record this node needed does not decode: the
+// node's store is damaged, whatever the intent said. It is never
+// ErrIntent: a damaged node says so instead of blaming the request.
+var ErrStoreDamaged = errors.New("node store damaged")
+
+// intentOrDamage is IntentErr for what the intent got wrong, and
+// ErrStoreDamaged, logged at ERROR here with the record it names, for a
+// record of this node's store that does not decode.
+func (g *Gate) intentOrDamage(err error, format string, a ...any) error {
+	if errors.Is(err, ledger.ErrCorrupt) {
+		g.log.Error("node store damaged: a record does not decode", "err", err)
+		return fmt.Errorf("%w: %w", ErrStoreDamaged, err)
+	}
+	return IntentErr(format, a...)
+}
+
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // Built is a transfer as this node built it from the intent: the unsigned
@@ -93,7 +109,7 @@ func (g *Gate) Build(pv *PolicyView, in *transferpb.Intent, initiator, role stri
 		return nil, IntentErr("encode: %v", err)
 	}
 	if b.SrcPub, err = g.WalletKey(src); err != nil {
-		return nil, IntentErr("%v", err)
+		return nil, g.intentOrDamage(err, "%v", err)
 	}
 	b.To = in.Destination
 	if w, ok := pv.Wallets[in.Destination]; ok {
@@ -107,7 +123,7 @@ func (g *Gate) Build(pv *PolicyView, in *transferpb.Intent, initiator, role stri
 	if b.Dst != nil {
 		// an own wallet is a destination only where its key is
 		if _, err := g.WalletKey(*b.Dst); err != nil {
-			return nil, IntentErr("destination %v", err)
+			return nil, g.intentOrDamage(err, "destination %v", err)
 		}
 	}
 	switch src.Chain {
@@ -130,7 +146,7 @@ func (g *Gate) Build(pv *PolicyView, in *transferpb.Intent, initiator, role stri
 	// an input stated otherwise than the ledger pinned it is refused here,
 	// on whichever node builds the request, not only at reservation
 	if err := g.store.CheckPinned(b.Inputs); err != nil {
-		return nil, IntentErr("%v", err)
+		return nil, g.intentOrDamage(err, "%v", err)
 	}
 	b.Req.ID, b.Req.Initiator, b.Req.InitiatorRole = in.RequestId, initiator, role
 	b.Req.Source, b.Req.To, b.Req.Asset = src.ID, b.To, asset.ID
