@@ -56,7 +56,17 @@ func (w *Workflow) drive(id string) {
 	if _, busy := w.driving.LoadOrStore(id, struct{}{}); busy {
 		return
 	}
-	defer w.Wake(id) // the scheduler looks again once this session is over
+	// The scheduler looks again once this drive is over. A drive that ends
+	// without a session (no policy, no key record, too few signers) or with
+	// a failed one leaves a retry time first: the look then waits for it
+	// instead of driving again at once, round and round.
+	signed := false
+	defer w.Wake(id)
+	defer func() {
+		if !signed {
+			w.retryAt.Store(id, w.now().Add(retryBackoff))
+		}
+	}()
 	defer w.driving.Delete(id)
 	ctx, cancel := context.WithTimeout(context.Background(), w.sessionTimeout+15*time.Second)
 	defer cancel()
@@ -94,6 +104,7 @@ func (w *Workflow) drive(id string) {
 			LogIndex: w.applied()}
 		err := w.coordinate(ctx, spec)
 		if err == nil {
+			signed = true
 			return
 		}
 		w.retryAt.Store(id, w.now().Add(retryBackoff))

@@ -102,22 +102,29 @@ func (w *Workflow) look(ctx context.Context, id string, now time.Time) {
 	tr, err := w.store.Transfer(id)
 	if err != nil {
 		if errors.Is(err, ledger.ErrTransferNotFound) {
-			w.due.drop(id)
+			w.forget(id)
 		} else {
 			w.due.set(id, now.Add(retryBackoff)) // a store error: look again soon
 		}
 		return
 	}
 	if tr.Home != w.self || tr.State.Final() {
-		w.due.drop(id)
+		w.forget(id)
 		return
 	}
 	next := w.act(ctx, tr, now)
 	if next.IsZero() {
-		w.due.drop(id)
+		w.forget(id)
 		return
 	}
 	w.due.set(id, next)
+}
+
+// forget drops what the scheduler keeps about a request that is over, so
+// that nothing it holds grows with the history.
+func (w *Workflow) forget(id string) {
+	w.due.drop(id)
+	w.retryAt.Delete(id)
 }
 
 // act does what one open request needs now (re-evaluate it, start or
