@@ -34,7 +34,7 @@ func TestDriveWithoutSessionWaitsItsRetry(t *testing.T) {
 	}
 	w := &Workflow{self: "n1", store: st, now: func() time.Time { return now }, log: slog.New(slog.DiscardHandler),
 		policy: func(time.Time) (*gate.PolicyView, error) { return nil, errors.New("no policy") },
-		wake: make(chan string, 8), wakeAll: make(chan struct{}, 1), due: newDueQueue()}
+		wake:   make(chan string, 8), wakeAll: make(chan struct{}, 1), due: newDueQueue()}
 	w.drive("r1")
 	if len(w.wake) != 1 {
 		t.Fatalf("%d wakes after the drive", len(w.wake))
