@@ -115,8 +115,17 @@ func (n *Node) submitToHistory(doc []byte, sigs [][]byte, at time.Time) (policy.
 }
 
 // replayPolicies rebuilds the history from the versions the replicated
-// ledger holds.
+// ledger holds, and records when this node first saw each whitelist entry.
 func (n *Node) replayPolicies() error {
+	if err := n.replayHistory(); err != nil {
+		return err
+	}
+	return n.syncWhitelistSeen()
+}
+
+// replayHistory rebuilds the history from the ledger's versions and
+// writes nothing.
+func (n *Node) replayHistory() error {
 	vs, err := n.store.Policies()
 	if err != nil {
 		return err
@@ -126,7 +135,7 @@ func (n *Node) replayPolicies() error {
 			return fmt.Errorf("replay policy %s: %w", v.Hash, err)
 		}
 	}
-	return n.syncWhitelistSeen()
+	return nil
 }
 
 // reloadPolicies rebuilds the history from the genesis and the ledger

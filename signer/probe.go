@@ -43,7 +43,9 @@ func OpenProbe(cfg *Config, d Deps) (*Probe, error) {
 	if n.history, err = loadPolicy(cfg, n.genesisAt()); err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}
-	if err := n.replayPolicies(); err != nil {
+	// not replayPolicies: recording first sight of whitelist entries would
+	// write to the node's store (and start their activation delays early)
+	if err := n.replayHistory(); err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}
 	flow, err := workflow.New(workflow.Config{
