@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -41,11 +40,7 @@ func cosignedMessage(ts uint64, text []byte) []byte {
 // CosignatureKeyHash is the key ID of an Ed25519 cosigner:
 // SHA-256(name ‖ "\n" ‖ 0x04 ‖ pub)[:4], big-endian.
 func CosignatureKeyHash(name string, pub ed25519.PublicKey) uint32 {
-	h := sha256.New()
-	h.Write([]byte(name))
-	h.Write([]byte{'\n', algCosignatureV1})
-	h.Write(pub)
-	return binary.BigEndian.Uint32(h.Sum(nil))
+	return keyID(name, algCosignatureV1, pub)
 }
 
 // CosignatureSigner is a note.Signer of cosignatures over an Ed25519

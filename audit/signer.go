@@ -74,11 +74,15 @@ func (s *NoteSigner) Sign(msg []byte) ([]byte, error) {
 
 // KeyHash computes the signed-note key hash of an Ed25519 key: the first 4
 // bytes (big-endian) of SHA-256(name ‖ "\n" ‖ 0x01 ‖ pub).
-func KeyHash(name string, pub ed25519.PublicKey) uint32 {
+func KeyHash(name string, pub ed25519.PublicKey) uint32 { return keyID(name, algEd25519, pub) }
+
+// keyID is the signed-note key ID of a key of algorithm alg: the first 4
+// bytes (big-endian) of SHA-256(name ‖ "\n" ‖ alg ‖ key).
+func keyID(name string, alg byte, key []byte) uint32 {
 	h := sha256.New()
 	h.Write([]byte(name))
-	h.Write([]byte{'\n', algEd25519})
-	h.Write(pub)
+	h.Write([]byte{'\n', alg})
+	h.Write(key)
 	return binary.BigEndian.Uint32(h.Sum(nil))
 }
 

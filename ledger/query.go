@@ -224,15 +224,13 @@ func (s *Store) OpenTransfers(home string) ([]Transfer, error) {
 	var out []Transfer
 	err := s.db.View(func(tx *bolt.Tx) error {
 		l, err := openLedgerTx(tx)
-		if err != nil || l.open == nil {
+		if err != nil {
 			return err
 		}
-		prefix := openKey(home, "")
-		c := l.open.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			t, err := l.mustTransfer(string(k[len(prefix):]))
+		for _, id := range l.openIDs(home) {
+			t, err := l.mustTransfer(id)
 			if err != nil {
-				return fmt.Errorf("read open transfer %q: %w", k[len(prefix):], err)
+				return fmt.Errorf("read open transfer %q: %w", id, err)
 			}
 			out = append(out, t)
 		}
@@ -250,20 +248,29 @@ func (s *Store) OpenTransferIDs(home string) ([]string, error) {
 	var out []string
 	err := s.db.View(func(tx *bolt.Tx) error {
 		l, err := openLedgerTx(tx)
-		if err != nil || l.open == nil {
-			return err
+		if err == nil {
+			out = l.openIDs(home)
 		}
-		prefix := openKey(home, "")
-		c := l.open.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			out = append(out, string(k[len(prefix):]))
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list open transfers: %w", err)
 	}
 	return out, nil
+}
+
+// openIDs reads home's keys of the open index.
+func (l *ledgerTx) openIDs(home string) []string {
+	if l.open == nil {
+		return nil
+	}
+	var out []string
+	prefix := openKey(home, "")
+	c := l.open.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		out = append(out, string(k[len(prefix):]))
+	}
+	return out
 }
 
 // Spends returns the spends of every transfer holding a reservation
