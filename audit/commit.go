@@ -80,6 +80,10 @@ func (l *Log) commit(batch []*request) {
 // write builds, signs and commits the batch, returning the new state. The
 // committed state is untouched on error.
 func (l *Log) write(batch []*request) (treeState, error) {
+	// held from the checks to the checkpoint file, so that Ahead cannot
+	// slip between them: no batch signs a size at or below the file's
+	l.markMu.Lock()
+	defer l.markMu.Unlock()
 	l.mu.RLock()
 	st, broken := l.st, l.broken
 	l.mu.RUnlock()
@@ -113,6 +117,10 @@ func (l *Log) write(batch []*request) (treeState, error) {
 		return treeState{}, fmt.Errorf("append audit record: %w: %w", ErrCorrupt, err)
 	}
 	size := rng.End()
+	if size <= l.markSize { // whatever the store says, never a second root for a signed size
+		return treeState{}, fmt.Errorf("append audit record: %w: size %d is at or below the size %d this node signed before (%s)",
+			ErrRollback, size, l.markSize, l.markPath)
+	}
 	cp := Checkpoint{Origin: l.origin, Size: size, Hash: root}
 	signed, err := note.Sign(&note.Note{Text: string(cp.Text())}, l.signer)
 	if err != nil {
@@ -138,6 +146,14 @@ func (l *Log) write(batch []*request) (treeState, error) {
 		l.reload()
 		return treeState{}, fmt.Errorf("append audit record: commit entries %d..%d: %w: %w", first, size-1, ErrStore, err)
 	}
+	if err := l.mark.write(signed); err != nil {
+		// the batch is in the store but not acknowledged: callers refuse
+		// to sign; the next commit writes the file again
+		l.log.Error("checkpoint file not written; batch refused", "size", size, "err", err)
+		l.reload()
+		return treeState{}, fmt.Errorf("append audit record: entries %d..%d: %w: %w", first, size-1, ErrStore, err)
+	}
+	l.markSize = size
 	l.log.Debug("batch committed", "first", first, "records", len(leaves), "requests", len(batch), "took", time.Since(start))
 	return treeState{rng: rng, root: root}, nil
 }

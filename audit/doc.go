@@ -22,6 +22,18 @@
 //     its latest checkpoint; New refuses a file where it does not
 //     (ErrCorrupt), or whose log belongs to another origin or key
 //     (ErrIdentity).
+//   - Never two roots for one size. After every commit, before it is
+//     acknowledged, the latest signed checkpoint is also written to a file
+//     beside the store (WatermarkPath: two slots written in turn, in
+//     place, each write fsynced, so a torn write leaves the older whole). New refuses a store whose latest checkpoint is smaller than
+//     the file's, or of the same size with another root (ErrRollback: the
+//     disk rolled the store back), and the committer never signs a size at
+//     or below the file's. A missing file is written from the store (WARN
+//     on an existing log).
+//   - CheckStored (and Log.Verify) rehash every entry in one pass and
+//     compare each with its stored hash, every complete subtree with its
+//     stored node, and the root with the latest signed checkpoint; load at
+//     New does not (it checks the stored compact range only).
 //   - Only the HSM signs. Checkpoints are signed by the identity key
 //     through hsm.Keystore.Identity(); each signature is verified with the
 //     public key before it is stored. No private key is handled here.
@@ -103,5 +115,7 @@
 // directory): BenchmarkAppend reports appends/s and records per batch, 1
 // and 64 goroutines, identity key in memory and in SoftHSM;
 // BenchmarkVerify reports the time of Verify over 10,000 and 1,000,000
-// entries read from a bundle file.
+// entries read from a bundle file; BenchmarkCheckStored the time of
+// CheckStored over 1,000,000 entries in the node's file (1.7 s on a
+// 2-core machine).
 package audit

@@ -71,6 +71,14 @@ type Log struct {
 
 	cosignMu sync.Mutex // serializes Cosign and AddCosignatures
 
+	// markPath is the checkpoint file beside the store (watermark.go);
+	// markSize the size it records. markMu guards both and the file, and
+	// is taken before mu.
+	markPath string
+	markMu   sync.Mutex
+	mark     *markWriter
+	markSize uint64
+
 	// failCommit, when set (tests), runs inside each batch transaction
 	// after the writes; an error aborts the transaction.
 	failCommit func(*bolt.Tx) error
@@ -82,8 +90,10 @@ var hasher = rfc6962.DefaultHasher
 // New opens the audit log in deps.DB, creating its buckets and signing the
 // empty checkpoint on first use. It refuses a file whose log belongs to
 // another origin or key (ErrIdentity) or whose tail does not match its
-// latest signed checkpoint (ErrCorrupt), and starts the committer; Close
-// stops it.
+// latest signed checkpoint (ErrCorrupt), or whose latest checkpoint is
+// older than the checkpoint file beside it (ErrRollback: the store was
+// rolled back, see watermark.go), and starts the committer; Close stops
+// it.
 func New(cfg Config, deps Deps) (*Log, error) {
 	var missing []error
 	if deps.DB == nil {
@@ -130,6 +140,7 @@ func New(cfg Config, deps Deps) (*Log, error) {
 		log: deps.Logger.With("component", "audit", "origin", origin), now: deps.Now,
 		maxBatch: cfg.MaxBatch, rf: &compact.RangeFactory{Hash: hasher.HashChildren},
 		reqs: make(chan *request), quit: make(chan struct{}), stopped: make(chan struct{}),
+		markPath: WatermarkPath(deps.DB.Path()),
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -140,11 +151,18 @@ func New(cfg Config, deps Deps) (*Log, error) {
 	if l.maxBatch <= 0 {
 		l.maxBatch = DefaultMaxBatch
 	}
-	if err := l.init(); err != nil {
+	created, err := l.init()
+	if err != nil {
 		return nil, fmt.Errorf("open audit log %s: %w", origin, err)
 	}
 	st, err := l.load()
 	if err != nil {
+		return nil, fmt.Errorf("open audit log %s: %w", origin, err)
+	}
+	if err := l.openWatermark(st, created); err != nil {
+		if l.mark != nil {
+			_ = l.mark.close()
+		}
 		return nil, fmt.Errorf("open audit log %s: %w", origin, err)
 	}
 	l.st = st
@@ -209,6 +227,11 @@ func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.quit)
 		<-l.stopped
+		l.markMu.Lock()
+		if l.mark != nil {
+			_ = l.mark.close()
+		}
+		l.markMu.Unlock()
 		err = nil
 	})
 	return err

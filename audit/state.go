@@ -40,9 +40,10 @@ func rootOf(rng *compact.Range) ([]byte, error) {
 }
 
 // init creates the buckets and, on first use, the metadata and the signed
-// empty checkpoint; later it checks the file's log is this node's.
-func (l *Log) init() error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+// empty checkpoint (created); later it checks the file's log is this
+// node's.
+func (l *Log) init() (created bool, err error) {
+	err = l.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("%w: create bucket %s: %w", ErrStore, name, err)
@@ -54,6 +55,7 @@ func (l *Log) init() error {
 		}
 		format := b.meta.Get(metaFormat)
 		if format == nil {
+			created = true
 			return l.create(b)
 		}
 		if string(format) != storeFormat {
@@ -67,6 +69,7 @@ func (l *Log) init() error {
 		}
 		return nil
 	})
+	return created, err
 }
 
 func (l *Log) create(b buckets) error {

@@ -89,7 +89,7 @@ func (l *ledgerTx) transfer(id string) (t Transfer, ok bool, err error) {
 		return Transfer{}, false, nil
 	}
 	if err := json.Unmarshal(v, &t); err != nil {
-		return Transfer{}, false, fmt.Errorf("decode transfer %s: %w: %v", id, ErrCorrupt, err)
+		return Transfer{}, false, fmt.Errorf("decode transfer %s: %w", id, &CorruptError{Bucket: string(bucketTransfers), Key: id, Err: err})
 	}
 	return t, true, nil
 }

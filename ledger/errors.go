@@ -43,6 +43,24 @@ var (
 	ErrTimelocked = errors.New("ledger: transfer is timelocked")
 )
 
+// CorruptError names a stored record that could not be decoded: its
+// bucket and key. It matches ErrCorrupt with errors.Is.
+type CorruptError struct {
+	Bucket string
+	Key    string
+	Err    error // the decoding error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("%v: bucket %s, key %s: %v", ErrCorrupt, e.Bucket, e.Key, e.Err)
+}
+
+// Is makes errors.Is(err, ErrCorrupt) hold.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// Unwrap returns the decoding error.
+func (e *CorruptError) Unwrap() error { return e.Err }
+
 // TransitionError names an illegal state change. It matches ErrTransition
 // with errors.Is.
 type TransitionError struct {

@@ -143,7 +143,7 @@ func decodeKey(v []byte, id string) (KeyRecord, error) {
 	}
 	var rec KeyRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
-		return KeyRecord{}, fmt.Errorf("key %s: %w: %v", id, ErrCorrupt, err)
+		return KeyRecord{}, fmt.Errorf("key %s: %w", id, &CorruptError{Bucket: string(bucketKeys), Key: id, Err: err})
 	}
 	return rec, nil
 }

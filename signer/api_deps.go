@@ -3,9 +3,11 @@ package signer
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/internal/storerestore"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/signer/api"
 	"github.com/cofferhq/coffer/signer/gate"
@@ -27,15 +29,24 @@ func (n *Node) apiDeps() api.Deps {
 			}
 			return n.rep
 		},
-		Audit: n.audit, Verifiers: n.auditVerifiers, Classify: classify, Revoked: n.revoked,
+		Audit: n.audit, Verifiers: n.auditVerifiers, Classify: n.classify, Revoked: n.revoked,
+		Snapshot: func(w io.Writer) (int64, error) { return storerestore.Snapshot(n.store.DB(), w) },
 	}
 }
 
-// classify tells the client API what kind of failure a node error is.
-func classify(err error) api.Kind {
+// classify is classifyErr, and logs damage of this node's store at ERROR.
+func (n *Node) classify(err error) api.Kind {
+	if n.logDamage(err, "client request") {
+		return api.KindDamaged
+	}
+	return classifyErr(err)
+}
+
+// classifyErr tells the client API what kind of failure a node error is.
+func classifyErr(err error) api.Kind {
 	var sf *SessionFailedError
 	switch {
-	case errors.Is(err, gate.ErrStoreDamaged), errors.Is(err, ledger.ErrCorrupt):
+	case storeDamaged(err): // before KindInvalid: a damaged record is not the caller's input
 		return api.KindDamaged
 	case errors.Is(err, workflow.ErrIDTaken):
 		return api.KindTaken

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/hsm"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/signer/api"
@@ -20,9 +21,10 @@ func TestClassifyDamage(t *testing.T) {
 		{fmt.Errorf("decode transfer x: %w", ledger.ErrCorrupt), api.KindDamaged},
 		{fmt.Errorf("unseal share: %w: %w", gate.ErrStoreDamaged, hsm.ErrUnseal), api.KindDamaged},
 		{fmt.Errorf("%w: %w", gate.ErrStoreDamaged, ledger.ErrCorrupt), api.KindDamaged},
+		{fmt.Errorf("audit: %w", audit.ErrCorrupt), api.KindDamaged},
 		{gate.IntentErr("amount"), api.KindInvalid},
 	} {
-		if got := classify(c.err); got != c.want {
+		if got := classifyErr(c.err); got != c.want {
 			t.Errorf("%v: kind %d, want %d", c.err, got, c.want)
 		}
 	}

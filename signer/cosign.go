@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -118,6 +119,13 @@ func (n *Node) Cosign(ctx context.Context, from string, req *peerpb.CosignReques
 		n.log.Error("cosign: read last cosigned checkpoint", "peer", from, "err", err)
 		return nil, status.Error(codes.Unavailable, "cosign: this node cannot read its audit log")
 	}
+	if seen && (last.Size > cp.Size || last.Size == cp.Size && !bytes.Equal(last.Hash, cp.Hash)) {
+		// the caller's store was rolled back: hand it back its own
+		// signature, so that it refuses to sign a second root for a size
+		n.log.Error("a peer's audit log is behind a checkpoint of it this node cosigned: its store was rolled back",
+			"peer", from, "size", cp.Size, "cosigned", last.Size)
+		return &peerpb.CosignResponse{Ahead: last.Note, LastSize: last.Size}, nil
+	}
 	if seen && last.Size < cp.Size && last.Size != req.FromSize {
 		return &peerpb.CosignResponse{NeedProof: true, LastSize: last.Size}, nil
 	}
@@ -159,4 +167,19 @@ func cosignStatus(from string, cp audit.Checkpoint, err error) error {
 	default:
 		return status.Errorf(codes.Unavailable, "%s: this node could not store its cosignature", msg)
 	}
+}
+
+// OwnAuditKey is the origin and note verifier key of this node's own
+// audit log, from the config's members.
+func OwnAuditKey(cfg *Config) (origin, key string, err error) {
+	for _, m := range cfg.Members {
+		if m.ID == cfg.Node {
+			if key, err = memberVerifierKey(cfg.Cluster, m); err != nil {
+				return "", "", err
+			}
+			origin, err = audit.Origin(cfg.Cluster, m.ID)
+			return origin, key, err
+		}
+	}
+	return "", "", fmt.Errorf("audit key: node %s is not among the members", cfg.Node)
 }

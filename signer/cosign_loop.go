@@ -57,12 +57,14 @@ func (n *Node) cosignLoop(ctx context.Context) {
 	t := time.NewTicker(cosignInterval)
 	defer t.Stop()
 	for {
+		// the first round at once: a peer holding a later checkpoint of
+		// this log (a store rolled back with its checkpoint file) says so
+		n.cosignRound(ctx, state, func(id string) (cosigner, error) { return n.client.Peer(id) })
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		n.cosignRound(ctx, state, func(id string) (cosigner, error) { return n.client.Peer(id) })
 	}
 }
 
@@ -135,6 +137,17 @@ func (n *Node) cosignBy(ctx context.Context, cl cosigner, id string, latest audi
 		cancel()
 		if err != nil {
 			return err
+		}
+		if len(resp.Ahead) > 0 {
+			if len(resp.Ahead) > audit.MaxCheckpointSize {
+				return fmt.Errorf("cosign by %s: its answer is %d bytes", id, len(resp.Ahead))
+			}
+			// a true copy of what this node signed, or nothing: Ahead
+			// checks this node's own signature on it
+			if err := n.audit.Ahead(resp.Ahead); err != nil {
+				return fmt.Errorf("cosign by %s: %w", id, err)
+			}
+			return fmt.Errorf("cosign by %s: it returned checkpoint size %d as ahead, which this log holds", id, resp.LastSize)
 		}
 		if resp.NeedProof {
 			from = resp.LastSize

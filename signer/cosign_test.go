@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -190,6 +191,7 @@ func TestCosign(t *testing.T) {
 		from  string
 		req   func() *peerpb.CosignRequest
 		want  codes.Code
+		ahead uint64 // answered with the caller's own checkpoint of this size
 		setup func()
 	}{
 		{name: "fail/a node submits only its own checkpoints", from: "node3", want: codes.PermissionDenied,
@@ -209,7 +211,7 @@ func TestCosign(t *testing.T) {
 				l, _ := n1.audit.Latest(ctx)
 				return &peerpb.CosignRequest{SignedCheckpoint: bytes.Replace(l.Note, []byte("\n10\n"), []byte("\n11\n"), 1), FromSize: 9}
 			}},
-		{name: "fail/a fork: another root for a cosigned size", from: "node1", want: codes.Aborted,
+		{name: "fail/a fork: another root for a cosigned size, answered with the cosigned one", from: "node1", ahead: 9,
 			setup: func() { c.appendN(twin, 9, "twin") },
 			req: func() *peerpb.CosignRequest {
 				l, _ := twin.audit.Latest(ctx)
@@ -222,7 +224,7 @@ func TestCosign(t *testing.T) {
 				p, _ := twin.audit.ConsistencyProof(ctx, 9, 12)
 				return &peerpb.CosignRequest{SignedCheckpoint: l.Note, ConsistencyProof: p, FromSize: 9}
 			}},
-		{name: "fail/a rollback to a smaller tree", from: "node1", want: codes.FailedPrecondition,
+		{name: "fail/a rollback to a smaller tree, answered with the larger one", from: "node1", ahead: 9,
 			req: func() *peerpb.CosignRequest {
 				l, _ := n1.audit.Checkpoint(ctx, 3)
 				return &peerpb.CosignRequest{SignedCheckpoint: l.Note}
@@ -232,12 +234,34 @@ func TestCosign(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup()
 			}
-			_, err := n2.Cosign(ctx, tc.from, tc.req())
+			resp, err := n2.Cosign(ctx, tc.from, tc.req())
+			if tc.ahead != 0 {
+				if err != nil || len(resp.Cosigned) != 0 || resp.LastSize != tc.ahead {
+					t.Fatalf("got %v, %v; want the checkpoint of size %d back", resp, err, tc.ahead)
+				}
+				vs, _ := n1.auditVerifiers()
+				cp, _, err := audit.OpenCheckpoint(resp.Ahead, vs)
+				if err != nil || cp.Size != tc.ahead {
+					t.Fatalf("the answer is not node1's own checkpoint of size %d: %v %v", tc.ahead, cp, err)
+				}
+				return
+			}
 			if status.Code(err) != tc.want {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 		})
 	}
+	t.Run("fail/a node whose store was rolled back learns it from a peer and stops appending", func(t *testing.T) {
+		rolled := c.open("node1", filepath.Join(t.TempDir(), "rolled.db")) // node1's key, 5 entries of its own
+		c.appendN(rolled, 5, "rolled")
+		rolled.cosignRound(ctx, newWitnesses(rolled), c.dial("node1"))
+		rec := audit.Record{Kind: audit.KindApprovalRecorded, Time: time.Unix(1700000000, 0).UTC(),
+			Approval: &audit.ApprovalRecorded{RequestDigest: audit.Digest(sha256.Sum256([]byte("after"))),
+				Officer: "tom", Verdict: audit.VerdictApprove, Signature: bytes.Repeat([]byte{7}, 64)}}
+		if _, err := rolled.audit.Append(ctx, rec); !errors.Is(err, audit.ErrRollback) {
+			t.Fatalf("append after a peer handed back a larger checkpoint: %v, want ErrRollback", err)
+		}
+	})
 	t.Run("ok/every node's bundle verifies with keys made from the config", func(t *testing.T) {
 		for _, id := range []string{"node2", "node3"} {
 			c.appendN(c.nodes[id], 2, id)

@@ -430,8 +430,8 @@ func TestSubmitSaysNothingOfAnotherClientsRequest(t *testing.T) {
 	if !errors.Is(errSame, workflow.ErrIDTaken) || !errors.Is(errOther, workflow.ErrIDTaken) || errSame.Error() != errOther.Error() {
 		t.Fatalf("fail/another client learns whether the intent matches: %v / %v", errSame, errOther)
 	}
-	if classify(errSame) != api.KindTaken {
-		t.Fatalf("the refusal is classified as %v", classify(errSame))
+	if classifyErr(errSame) != api.KindTaken {
+		t.Fatalf("the refusal is classified as %v", classifyErr(errSame))
 	}
 	if got, err := n.flow.Submit(ctx, in, "svc-a", "withdrawal", time.Now().UTC()); err != nil || got.ID != "r-mine" {
 		t.Fatalf("the owner's resubmission: %v %v", got.ID, err)

@@ -11,17 +11,27 @@ import (
 	"github.com/cofferhq/coffer/hsm"
 	"github.com/cofferhq/coffer/hsm/pkcs11"
 	"github.com/cofferhq/coffer/hsm/vault"
+	"github.com/cofferhq/coffer/internal/storecheck"
 	"github.com/cofferhq/coffer/ledger"
 )
 
-// OpenDeps opens the node's HSM keystore and store as its config says.
-// The returned close function closes both.
+// OpenDeps opens the node's HSM keystore and store as its config says,
+// after checking the store is whole (CheckStore): a damaged store refuses
+// to start. The returned close function closes both.
 func OpenDeps(cfg *Config, log *slog.Logger) (Deps, func() error, error) {
 	ks, err := OpenKeystore(context.Background(), cfg, log)
 	if err != nil {
 		return Deps{}, nil, err
 	}
-	st, err := ledger.Open(cfg.Store.Path, ledger.Options{}, log)
+	if err := CheckStore(context.Background(), cfg, log); err != nil {
+		_ = ks.Close()
+		return Deps{}, nil, err
+	}
+	var st *ledger.Store
+	err = storecheck.Guard(cfg.Store.Path, func() string { return "opening the ledger" }, func() (err error) {
+		st, err = ledger.Open(cfg.Store.Path, ledger.Options{}, log)
+		return err
+	})
 	if err != nil {
 		_ = ks.Close()
 		return Deps{}, nil, fmt.Errorf("open store for %s: %w", cfg.Node, err)

@@ -123,6 +123,9 @@ func (n *Node) Prepare(ctx context.Context, from string, req *peerpb.PrepareRequ
 		return status.Errorf(codes.InvalidArgument, "prepare: unknown session kind %v", spec.Kind)
 	}
 	if err != nil {
+		if n.logDamage(err, "prepare session "+short(sid)) {
+			return status.Errorf(codes.Unavailable, "prepare on %s: %v", n.cfg.Node, ErrStoreDamaged)
+		}
 		n.log.Warn("refused session", "session", short(sid), "kind", spec.Kind.String(), "key", spec.KeyId, "from", from, "err", err)
 		if _, ok := status.FromError(err); ok {
 			return err

@@ -55,7 +55,8 @@ func (n *Node) openShare(ctx context.Context, keyID string, gen uint32, blob, pu
 	if errors.Is(err, hsm.ErrUnseal) && !errors.Is(err, hsm.ErrUnavailable) {
 		// the HSM answered and the blob does not open: the record is damaged
 		// (or not this node's); said here, on the node that holds it
-		n.log.Error("node store damaged: the sealed share does not open", "key", keyID, "generation", gen, "err", err)
+		n.log.Error("node store damaged: the sealed share does not open; restore it (README, \"Restoring a node\")",
+			"bucket", "keys", "key", keyID, "generation", gen, "path", n.store.Path(), "err", err)
 		return nil, fmt.Errorf("unseal share of %s generation %d: %w: %w", keyID, gen, gate.ErrStoreDamaged, err)
 	}
 	if err != nil {

@@ -24,6 +24,86 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type SnapshotRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotRequest) Reset() {
+	*x = SnapshotRequest{}
+	mi := &file_operator_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotRequest) ProtoMessage() {}
+
+func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_operator_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotRequest.ProtoReflect.Descriptor instead.
+func (*SnapshotRequest) Descriptor() ([]byte, []int) {
+	return file_operator_proto_rawDescGZIP(), []int{0}
+}
+
+type SnapshotChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"` // in order, each at most the audit export's chunk size
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotChunk) Reset() {
+	*x = SnapshotChunk{}
+	mi := &file_operator_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotChunk) ProtoMessage() {}
+
+func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_operator_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
+func (*SnapshotChunk) Descriptor() ([]byte, []int) {
+	return file_operator_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SnapshotChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 type VoterRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"` // a member ID, as the nodes' configs name it
@@ -33,7 +113,7 @@ type VoterRequest struct {
 
 func (x *VoterRequest) Reset() {
 	*x = VoterRequest{}
-	mi := &file_operator_proto_msgTypes[0]
+	mi := &file_operator_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -45,7 +125,7 @@ func (x *VoterRequest) String() string {
 func (*VoterRequest) ProtoMessage() {}
 
 func (x *VoterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[0]
+	mi := &file_operator_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -58,7 +138,7 @@ func (x *VoterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoterRequest.ProtoReflect.Descriptor instead.
 func (*VoterRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{0}
+	return file_operator_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *VoterRequest) GetNode() string {
@@ -78,7 +158,7 @@ type SubmitPolicyRequest struct {
 
 func (x *SubmitPolicyRequest) Reset() {
 	*x = SubmitPolicyRequest{}
-	mi := &file_operator_proto_msgTypes[1]
+	mi := &file_operator_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -90,7 +170,7 @@ func (x *SubmitPolicyRequest) String() string {
 func (*SubmitPolicyRequest) ProtoMessage() {}
 
 func (x *SubmitPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[1]
+	mi := &file_operator_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -103,7 +183,7 @@ func (x *SubmitPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitPolicyRequest.ProtoReflect.Descriptor instead.
 func (*SubmitPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{1}
+	return file_operator_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SubmitPolicyRequest) GetDocument() []byte {
@@ -128,7 +208,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_operator_proto_msgTypes[2]
+	mi := &file_operator_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -140,7 +220,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[2]
+	mi := &file_operator_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -153,7 +233,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{2}
+	return file_operator_proto_rawDescGZIP(), []int{4}
 }
 
 type PolicyInfo struct {
@@ -171,7 +251,7 @@ type PolicyInfo struct {
 
 func (x *PolicyInfo) Reset() {
 	*x = PolicyInfo{}
-	mi := &file_operator_proto_msgTypes[3]
+	mi := &file_operator_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -183,7 +263,7 @@ func (x *PolicyInfo) String() string {
 func (*PolicyInfo) ProtoMessage() {}
 
 func (x *PolicyInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[3]
+	mi := &file_operator_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -196,7 +276,7 @@ func (x *PolicyInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyInfo.ProtoReflect.Descriptor instead.
 func (*PolicyInfo) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{3}
+	return file_operator_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PolicyInfo) GetActiveHash() string {
@@ -259,7 +339,7 @@ type KeygenRequest struct {
 
 func (x *KeygenRequest) Reset() {
 	*x = KeygenRequest{}
-	mi := &file_operator_proto_msgTypes[4]
+	mi := &file_operator_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -271,7 +351,7 @@ func (x *KeygenRequest) String() string {
 func (*KeygenRequest) ProtoMessage() {}
 
 func (x *KeygenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[4]
+	mi := &file_operator_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -284,7 +364,7 @@ func (x *KeygenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeygenRequest.ProtoReflect.Descriptor instead.
 func (*KeygenRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{4}
+	return file_operator_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *KeygenRequest) GetKeyId() string {
@@ -321,7 +401,7 @@ type ReshareRequest struct {
 
 func (x *ReshareRequest) Reset() {
 	*x = ReshareRequest{}
-	mi := &file_operator_proto_msgTypes[5]
+	mi := &file_operator_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +413,7 @@ func (x *ReshareRequest) String() string {
 func (*ReshareRequest) ProtoMessage() {}
 
 func (x *ReshareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[5]
+	mi := &file_operator_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +426,7 @@ func (x *ReshareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshareRequest.ProtoReflect.Descriptor instead.
 func (*ReshareRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{5}
+	return file_operator_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReshareRequest) GetKeyId() string {
@@ -391,7 +471,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_operator_proto_msgTypes[6]
+	mi := &file_operator_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +483,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[6]
+	mi := &file_operator_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +496,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{6}
+	return file_operator_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Progress) GetStage() string {
@@ -475,7 +555,7 @@ type KeyInfo struct {
 
 func (x *KeyInfo) Reset() {
 	*x = KeyInfo{}
-	mi := &file_operator_proto_msgTypes[7]
+	mi := &file_operator_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -487,7 +567,7 @@ func (x *KeyInfo) String() string {
 func (*KeyInfo) ProtoMessage() {}
 
 func (x *KeyInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[7]
+	mi := &file_operator_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -500,7 +580,7 @@ func (x *KeyInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyInfo.ProtoReflect.Descriptor instead.
 func (*KeyInfo) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{7}
+	return file_operator_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *KeyInfo) GetKeyId() string {
@@ -553,7 +633,7 @@ type ListKeysRequest struct {
 
 func (x *ListKeysRequest) Reset() {
 	*x = ListKeysRequest{}
-	mi := &file_operator_proto_msgTypes[8]
+	mi := &file_operator_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +645,7 @@ func (x *ListKeysRequest) String() string {
 func (*ListKeysRequest) ProtoMessage() {}
 
 func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[8]
+	mi := &file_operator_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +658,7 @@ func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListKeysRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{8}
+	return file_operator_proto_rawDescGZIP(), []int{10}
 }
 
 type ListKeysResponse struct {
@@ -590,7 +670,7 @@ type ListKeysResponse struct {
 
 func (x *ListKeysResponse) Reset() {
 	*x = ListKeysResponse{}
-	mi := &file_operator_proto_msgTypes[9]
+	mi := &file_operator_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -602,7 +682,7 @@ func (x *ListKeysResponse) String() string {
 func (*ListKeysResponse) ProtoMessage() {}
 
 func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[9]
+	mi := &file_operator_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -615,7 +695,7 @@ func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListKeysResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{9}
+	return file_operator_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListKeysResponse) GetKeys() []*KeyInfo {
@@ -637,7 +717,7 @@ type SelfTestSignRequest struct {
 
 func (x *SelfTestSignRequest) Reset() {
 	*x = SelfTestSignRequest{}
-	mi := &file_operator_proto_msgTypes[10]
+	mi := &file_operator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +729,7 @@ func (x *SelfTestSignRequest) String() string {
 func (*SelfTestSignRequest) ProtoMessage() {}
 
 func (x *SelfTestSignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[10]
+	mi := &file_operator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +742,7 @@ func (x *SelfTestSignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelfTestSignRequest.ProtoReflect.Descriptor instead.
 func (*SelfTestSignRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{10}
+	return file_operator_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SelfTestSignRequest) GetKeyId() string {
@@ -707,7 +787,7 @@ type SelfTestSignResponse struct {
 
 func (x *SelfTestSignResponse) Reset() {
 	*x = SelfTestSignResponse{}
-	mi := &file_operator_proto_msgTypes[11]
+	mi := &file_operator_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +799,7 @@ func (x *SelfTestSignResponse) String() string {
 func (*SelfTestSignResponse) ProtoMessage() {}
 
 func (x *SelfTestSignResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[11]
+	mi := &file_operator_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +812,7 @@ func (x *SelfTestSignResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelfTestSignResponse.ProtoReflect.Descriptor instead.
 func (*SelfTestSignResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{11}
+	return file_operator_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SelfTestSignResponse) GetDigest() []byte {
@@ -785,7 +865,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_operator_proto_msgTypes[12]
+	mi := &file_operator_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +877,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[12]
+	mi := &file_operator_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +890,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{12}
+	return file_operator_proto_rawDescGZIP(), []int{14}
 }
 
 type StatusResponse struct {
@@ -830,7 +910,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_operator_proto_msgTypes[13]
+	mi := &file_operator_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -842,7 +922,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[13]
+	mi := &file_operator_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -855,7 +935,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{13}
+	return file_operator_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StatusResponse) GetNode() string {
@@ -915,7 +995,7 @@ type ReplicationStatusRequest struct {
 
 func (x *ReplicationStatusRequest) Reset() {
 	*x = ReplicationStatusRequest{}
-	mi := &file_operator_proto_msgTypes[14]
+	mi := &file_operator_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1007,7 @@ func (x *ReplicationStatusRequest) String() string {
 func (*ReplicationStatusRequest) ProtoMessage() {}
 
 func (x *ReplicationStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[14]
+	mi := &file_operator_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1020,7 @@ func (x *ReplicationStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicationStatusRequest.ProtoReflect.Descriptor instead.
 func (*ReplicationStatusRequest) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{14}
+	return file_operator_proto_rawDescGZIP(), []int{16}
 }
 
 type ReplicationStatusResponse struct {
@@ -960,7 +1040,7 @@ type ReplicationStatusResponse struct {
 
 func (x *ReplicationStatusResponse) Reset() {
 	*x = ReplicationStatusResponse{}
-	mi := &file_operator_proto_msgTypes[15]
+	mi := &file_operator_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1052,7 @@ func (x *ReplicationStatusResponse) String() string {
 func (*ReplicationStatusResponse) ProtoMessage() {}
 
 func (x *ReplicationStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_operator_proto_msgTypes[15]
+	mi := &file_operator_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1065,7 @@ func (x *ReplicationStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicationStatusResponse.ProtoReflect.Descriptor instead.
 func (*ReplicationStatusResponse) Descriptor() ([]byte, []int) {
-	return file_operator_proto_rawDescGZIP(), []int{15}
+	return file_operator_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReplicationStatusResponse) GetNode() string {
@@ -1055,7 +1135,10 @@ var File_operator_proto protoreflect.FileDescriptor
 
 const file_operator_proto_rawDesc = "" +
 	"\n" +
-	"\x0eoperator.proto\x12\x12coffer.operator.v1\"\"\n" +
+	"\x0eoperator.proto\x12\x12coffer.operator.v1\"\x11\n" +
+	"\x0fSnapshotRequest\"#\n" +
+	"\rSnapshotChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"\"\n" +
 	"\fVoterRequest\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\"Q\n" +
 	"\x13SubmitPolicyRequest\x12\x1a\n" +
@@ -1143,7 +1226,7 @@ const file_operator_proto_rawDesc = "" +
 	"last_index\x18\x06 \x01(\x04R\tlastIndex\x12#\n" +
 	"\rapplied_index\x18\a \x01(\x04R\fappliedIndex\x12\x16\n" +
 	"\x06voters\x18\b \x03(\tR\x06voters\x12\x16\n" +
-	"\x06broken\x18\t \x01(\bR\x06broken2\x8c\a\n" +
+	"\x06broken\x18\t \x01(\bR\x06broken2\xe2\a\n" +
 	"\bOperator\x12K\n" +
 	"\x06Keygen\x12!.coffer.operator.v1.KeygenRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12M\n" +
 	"\aReshare\x12\".coffer.operator.v1.ReshareRequest\x1a\x1c.coffer.operator.v1.Progress0\x01\x12U\n" +
@@ -1154,7 +1237,8 @@ const file_operator_proto_rawDesc = "" +
 	"\tGetPolicy\x12$.coffer.operator.v1.GetPolicyRequest\x1a\x1e.coffer.operator.v1.PolicyInfo\x12p\n" +
 	"\x11ReplicationStatus\x12,.coffer.operator.v1.ReplicationStatusRequest\x1a-.coffer.operator.v1.ReplicationStatusResponse\x12[\n" +
 	"\bAddVoter\x12 .coffer.operator.v1.VoterRequest\x1a-.coffer.operator.v1.ReplicationStatusResponse\x12^\n" +
-	"\vRemoveVoter\x12 .coffer.operator.v1.VoterRequest\x1a-.coffer.operator.v1.ReplicationStatusResponseB+Z)github.com/cofferhq/coffer/api/operatorpbb\x06proto3"
+	"\vRemoveVoter\x12 .coffer.operator.v1.VoterRequest\x1a-.coffer.operator.v1.ReplicationStatusResponse\x12T\n" +
+	"\bSnapshot\x12#.coffer.operator.v1.SnapshotRequest\x1a!.coffer.operator.v1.SnapshotChunk0\x01B+Z)github.com/cofferhq/coffer/api/operatorpbb\x06proto3"
 
 var (
 	file_operator_proto_rawDescOnce sync.Once
@@ -1168,50 +1252,54 @@ func file_operator_proto_rawDescGZIP() []byte {
 	return file_operator_proto_rawDescData
 }
 
-var file_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_operator_proto_goTypes = []any{
-	(*VoterRequest)(nil),              // 0: coffer.operator.v1.VoterRequest
-	(*SubmitPolicyRequest)(nil),       // 1: coffer.operator.v1.SubmitPolicyRequest
-	(*GetPolicyRequest)(nil),          // 2: coffer.operator.v1.GetPolicyRequest
-	(*PolicyInfo)(nil),                // 3: coffer.operator.v1.PolicyInfo
-	(*KeygenRequest)(nil),             // 4: coffer.operator.v1.KeygenRequest
-	(*ReshareRequest)(nil),            // 5: coffer.operator.v1.ReshareRequest
-	(*Progress)(nil),                  // 6: coffer.operator.v1.Progress
-	(*KeyInfo)(nil),                   // 7: coffer.operator.v1.KeyInfo
-	(*ListKeysRequest)(nil),           // 8: coffer.operator.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),          // 9: coffer.operator.v1.ListKeysResponse
-	(*SelfTestSignRequest)(nil),       // 10: coffer.operator.v1.SelfTestSignRequest
-	(*SelfTestSignResponse)(nil),      // 11: coffer.operator.v1.SelfTestSignResponse
-	(*StatusRequest)(nil),             // 12: coffer.operator.v1.StatusRequest
-	(*StatusResponse)(nil),            // 13: coffer.operator.v1.StatusResponse
-	(*ReplicationStatusRequest)(nil),  // 14: coffer.operator.v1.ReplicationStatusRequest
-	(*ReplicationStatusResponse)(nil), // 15: coffer.operator.v1.ReplicationStatusResponse
+	(*SnapshotRequest)(nil),           // 0: coffer.operator.v1.SnapshotRequest
+	(*SnapshotChunk)(nil),             // 1: coffer.operator.v1.SnapshotChunk
+	(*VoterRequest)(nil),              // 2: coffer.operator.v1.VoterRequest
+	(*SubmitPolicyRequest)(nil),       // 3: coffer.operator.v1.SubmitPolicyRequest
+	(*GetPolicyRequest)(nil),          // 4: coffer.operator.v1.GetPolicyRequest
+	(*PolicyInfo)(nil),                // 5: coffer.operator.v1.PolicyInfo
+	(*KeygenRequest)(nil),             // 6: coffer.operator.v1.KeygenRequest
+	(*ReshareRequest)(nil),            // 7: coffer.operator.v1.ReshareRequest
+	(*Progress)(nil),                  // 8: coffer.operator.v1.Progress
+	(*KeyInfo)(nil),                   // 9: coffer.operator.v1.KeyInfo
+	(*ListKeysRequest)(nil),           // 10: coffer.operator.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),          // 11: coffer.operator.v1.ListKeysResponse
+	(*SelfTestSignRequest)(nil),       // 12: coffer.operator.v1.SelfTestSignRequest
+	(*SelfTestSignResponse)(nil),      // 13: coffer.operator.v1.SelfTestSignResponse
+	(*StatusRequest)(nil),             // 14: coffer.operator.v1.StatusRequest
+	(*StatusResponse)(nil),            // 15: coffer.operator.v1.StatusResponse
+	(*ReplicationStatusRequest)(nil),  // 16: coffer.operator.v1.ReplicationStatusRequest
+	(*ReplicationStatusResponse)(nil), // 17: coffer.operator.v1.ReplicationStatusResponse
 }
 var file_operator_proto_depIdxs = []int32{
-	7,  // 0: coffer.operator.v1.Progress.key:type_name -> coffer.operator.v1.KeyInfo
-	7,  // 1: coffer.operator.v1.ListKeysResponse.keys:type_name -> coffer.operator.v1.KeyInfo
-	4,  // 2: coffer.operator.v1.Operator.Keygen:input_type -> coffer.operator.v1.KeygenRequest
-	5,  // 3: coffer.operator.v1.Operator.Reshare:input_type -> coffer.operator.v1.ReshareRequest
-	8,  // 4: coffer.operator.v1.Operator.ListKeys:input_type -> coffer.operator.v1.ListKeysRequest
-	10, // 5: coffer.operator.v1.Operator.SelfTestSign:input_type -> coffer.operator.v1.SelfTestSignRequest
-	12, // 6: coffer.operator.v1.Operator.Status:input_type -> coffer.operator.v1.StatusRequest
-	1,  // 7: coffer.operator.v1.Operator.SubmitPolicy:input_type -> coffer.operator.v1.SubmitPolicyRequest
-	2,  // 8: coffer.operator.v1.Operator.GetPolicy:input_type -> coffer.operator.v1.GetPolicyRequest
-	14, // 9: coffer.operator.v1.Operator.ReplicationStatus:input_type -> coffer.operator.v1.ReplicationStatusRequest
-	0,  // 10: coffer.operator.v1.Operator.AddVoter:input_type -> coffer.operator.v1.VoterRequest
-	0,  // 11: coffer.operator.v1.Operator.RemoveVoter:input_type -> coffer.operator.v1.VoterRequest
-	6,  // 12: coffer.operator.v1.Operator.Keygen:output_type -> coffer.operator.v1.Progress
-	6,  // 13: coffer.operator.v1.Operator.Reshare:output_type -> coffer.operator.v1.Progress
-	9,  // 14: coffer.operator.v1.Operator.ListKeys:output_type -> coffer.operator.v1.ListKeysResponse
-	11, // 15: coffer.operator.v1.Operator.SelfTestSign:output_type -> coffer.operator.v1.SelfTestSignResponse
-	13, // 16: coffer.operator.v1.Operator.Status:output_type -> coffer.operator.v1.StatusResponse
-	3,  // 17: coffer.operator.v1.Operator.SubmitPolicy:output_type -> coffer.operator.v1.PolicyInfo
-	3,  // 18: coffer.operator.v1.Operator.GetPolicy:output_type -> coffer.operator.v1.PolicyInfo
-	15, // 19: coffer.operator.v1.Operator.ReplicationStatus:output_type -> coffer.operator.v1.ReplicationStatusResponse
-	15, // 20: coffer.operator.v1.Operator.AddVoter:output_type -> coffer.operator.v1.ReplicationStatusResponse
-	15, // 21: coffer.operator.v1.Operator.RemoveVoter:output_type -> coffer.operator.v1.ReplicationStatusResponse
-	12, // [12:22] is the sub-list for method output_type
-	2,  // [2:12] is the sub-list for method input_type
+	9,  // 0: coffer.operator.v1.Progress.key:type_name -> coffer.operator.v1.KeyInfo
+	9,  // 1: coffer.operator.v1.ListKeysResponse.keys:type_name -> coffer.operator.v1.KeyInfo
+	6,  // 2: coffer.operator.v1.Operator.Keygen:input_type -> coffer.operator.v1.KeygenRequest
+	7,  // 3: coffer.operator.v1.Operator.Reshare:input_type -> coffer.operator.v1.ReshareRequest
+	10, // 4: coffer.operator.v1.Operator.ListKeys:input_type -> coffer.operator.v1.ListKeysRequest
+	12, // 5: coffer.operator.v1.Operator.SelfTestSign:input_type -> coffer.operator.v1.SelfTestSignRequest
+	14, // 6: coffer.operator.v1.Operator.Status:input_type -> coffer.operator.v1.StatusRequest
+	3,  // 7: coffer.operator.v1.Operator.SubmitPolicy:input_type -> coffer.operator.v1.SubmitPolicyRequest
+	4,  // 8: coffer.operator.v1.Operator.GetPolicy:input_type -> coffer.operator.v1.GetPolicyRequest
+	16, // 9: coffer.operator.v1.Operator.ReplicationStatus:input_type -> coffer.operator.v1.ReplicationStatusRequest
+	2,  // 10: coffer.operator.v1.Operator.AddVoter:input_type -> coffer.operator.v1.VoterRequest
+	2,  // 11: coffer.operator.v1.Operator.RemoveVoter:input_type -> coffer.operator.v1.VoterRequest
+	0,  // 12: coffer.operator.v1.Operator.Snapshot:input_type -> coffer.operator.v1.SnapshotRequest
+	8,  // 13: coffer.operator.v1.Operator.Keygen:output_type -> coffer.operator.v1.Progress
+	8,  // 14: coffer.operator.v1.Operator.Reshare:output_type -> coffer.operator.v1.Progress
+	11, // 15: coffer.operator.v1.Operator.ListKeys:output_type -> coffer.operator.v1.ListKeysResponse
+	13, // 16: coffer.operator.v1.Operator.SelfTestSign:output_type -> coffer.operator.v1.SelfTestSignResponse
+	15, // 17: coffer.operator.v1.Operator.Status:output_type -> coffer.operator.v1.StatusResponse
+	5,  // 18: coffer.operator.v1.Operator.SubmitPolicy:output_type -> coffer.operator.v1.PolicyInfo
+	5,  // 19: coffer.operator.v1.Operator.GetPolicy:output_type -> coffer.operator.v1.PolicyInfo
+	17, // 20: coffer.operator.v1.Operator.ReplicationStatus:output_type -> coffer.operator.v1.ReplicationStatusResponse
+	17, // 21: coffer.operator.v1.Operator.AddVoter:output_type -> coffer.operator.v1.ReplicationStatusResponse
+	17, // 22: coffer.operator.v1.Operator.RemoveVoter:output_type -> coffer.operator.v1.ReplicationStatusResponse
+	1,  // 23: coffer.operator.v1.Operator.Snapshot:output_type -> coffer.operator.v1.SnapshotChunk
+	13, // [13:24] is the sub-list for method output_type
+	2,  // [2:13] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name
@@ -1228,7 +1316,7 @@ func file_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_operator_proto_rawDesc), len(file_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

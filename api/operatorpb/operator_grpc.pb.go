@@ -32,6 +32,7 @@ const (
 	Operator_ReplicationStatus_FullMethodName = "/coffer.operator.v1.Operator/ReplicationStatus"
 	Operator_AddVoter_FullMethodName          = "/coffer.operator.v1.Operator/AddVoter"
 	Operator_RemoveVoter_FullMethodName       = "/coffer.operator.v1.Operator/RemoveVoter"
+	Operator_Snapshot_FullMethodName          = "/coffer.operator.v1.Operator/Snapshot"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -64,6 +65,11 @@ type OperatorClient interface {
 	// the voters: another node answers FAILED_PRECONDITION naming it.
 	AddVoter(ctx context.Context, in *VoterRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error)
 	RemoveVoter(ctx context.Context, in *VoterRequest, opts ...grpc.CallOption) (*ReplicationStatusResponse, error)
+	// Snapshot streams a consistent copy of this node's store (bbolt's
+	// online copy, in one read transaction): the ledger, the node's own
+	// buckets and its audit log. Sealed shares stay sealed by the node's
+	// HSM. README "Restoring a node" puts one back.
+	Snapshot(ctx context.Context, in *SnapshotRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SnapshotChunk], error)
 }
 
 type operatorClient struct {
@@ -192,6 +198,25 @@ func (c *operatorClient) RemoveVoter(ctx context.Context, in *VoterRequest, opts
 	return out, nil
 }
 
+func (c *operatorClient) Snapshot(ctx context.Context, in *SnapshotRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SnapshotChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Operator_ServiceDesc.Streams[2], Operator_Snapshot_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SnapshotRequest, SnapshotChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Operator_SnapshotClient = grpc.ServerStreamingClient[SnapshotChunk]
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -222,6 +247,11 @@ type OperatorServer interface {
 	// the voters: another node answers FAILED_PRECONDITION naming it.
 	AddVoter(context.Context, *VoterRequest) (*ReplicationStatusResponse, error)
 	RemoveVoter(context.Context, *VoterRequest) (*ReplicationStatusResponse, error)
+	// Snapshot streams a consistent copy of this node's store (bbolt's
+	// online copy, in one read transaction): the ledger, the node's own
+	// buckets and its audit log. Sealed shares stay sealed by the node's
+	// HSM. README "Restoring a node" puts one back.
+	Snapshot(*SnapshotRequest, grpc.ServerStreamingServer[SnapshotChunk]) error
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -261,6 +291,9 @@ func (UnimplementedOperatorServer) AddVoter(context.Context, *VoterRequest) (*Re
 }
 func (UnimplementedOperatorServer) RemoveVoter(context.Context, *VoterRequest) (*ReplicationStatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemoveVoter not implemented")
+}
+func (UnimplementedOperatorServer) Snapshot(*SnapshotRequest, grpc.ServerStreamingServer[SnapshotChunk]) error {
+	return status.Errorf(codes.Unimplemented, "method Snapshot not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -449,6 +482,17 @@ func _Operator_RemoveVoter_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Operator_Snapshot_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SnapshotRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(OperatorServer).Snapshot(m, &grpc.GenericServerStream[SnapshotRequest, SnapshotChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Operator_SnapshotServer = grpc.ServerStreamingServer[SnapshotChunk]
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -498,6 +542,11 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Reshare",
 			Handler:       _Operator_Reshare_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Snapshot",
+			Handler:       _Operator_Snapshot_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -148,8 +148,13 @@ type CosignResponse struct {
 	Cosigned []byte `protobuf:"bytes,1,opt,name=cosigned,proto3" json:"cosigned,omitempty"`
 	// the callee last cosigned the caller's log at size last_size, not at
 	// from_size: send the consistency proof from last_size instead
-	NeedProof     bool   `protobuf:"varint,2,opt,name=need_proof,json=needProof,proto3" json:"need_proof,omitempty"`
-	LastSize      uint64 `protobuf:"varint,3,opt,name=last_size,json=lastSize,proto3" json:"last_size,omitempty"`
+	NeedProof bool   `protobuf:"varint,2,opt,name=need_proof,json=needProof,proto3" json:"need_proof,omitempty"`
+	LastSize  uint64 `protobuf:"varint,3,opt,name=last_size,json=lastSize,proto3" json:"last_size,omitempty"`
+	// the callee already cosigned a larger tree of the caller's log, or
+	// another root at the same size: the caller's own signed checkpoint it
+	// cosigned then. The caller checks its own signature on it and refuses
+	// to append below it (its store was rolled back).
+	Ahead         []byte `protobuf:"bytes,4,opt,name=ahead,proto3" json:"ahead,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -203,6 +208,13 @@ func (x *CosignResponse) GetLastSize() uint64 {
 		return x.LastSize
 	}
 	return 0
+}
+
+func (x *CosignResponse) GetAhead() []byte {
+	if x != nil {
+		return x.Ahead
+	}
+	return nil
 }
 
 type ForwardRequest struct {
@@ -1063,12 +1075,13 @@ const file_peer_proto_rawDesc = "" +
 	"\rCosignRequest\x12+\n" +
 	"\x11signed_checkpoint\x18\x01 \x01(\fR\x10signedCheckpoint\x12+\n" +
 	"\x11consistency_proof\x18\x02 \x03(\fR\x10consistencyProof\x12\x1b\n" +
-	"\tfrom_size\x18\x03 \x01(\x04R\bfromSize\"h\n" +
+	"\tfrom_size\x18\x03 \x01(\x04R\bfromSize\"~\n" +
 	"\x0eCosignResponse\x12\x1a\n" +
 	"\bcosigned\x18\x01 \x01(\fR\bcosigned\x12\x1d\n" +
 	"\n" +
 	"need_proof\x18\x02 \x01(\bR\tneedProof\x12\x1b\n" +
-	"\tlast_size\x18\x03 \x01(\x04R\blastSize\"&\n" +
+	"\tlast_size\x18\x03 \x01(\x04R\blastSize\x12\x14\n" +
+	"\x05ahead\x18\x04 \x01(\fR\x05ahead\"&\n" +
 	"\x0eForwardRequest\x12\x14\n" +
 	"\x05entry\x18\x01 \x01(\fR\x05entry\"\x11\n" +
 	"\x0fForwardResponse\"\x11\n" +

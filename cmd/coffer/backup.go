@@ -29,19 +29,41 @@ func (f *backupFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.vaultConfig, "vault-config", "", "YAML file of the connection to the Vault that keeps backups: address, ca_file, timeout, auth "+
 		"(required; for a node on Vault, another Vault than the one holding its keys)")
 	_ = cmd.MarkFlagRequired("node")
-	_ = cmd.MarkFlagRequired("vault-config")
+}
+
+// requireVault refuses a Vault backup or restore without --vault-config.
+func (f *backupFlags) requireVault() error {
+	if f.vaultConfig == "" {
+		return errors.New("--vault-config is required")
+	}
+	return nil
 }
 
 func newBackupCmd(clusterPath *string) *cobra.Command {
 	var f backupFlags
-	var to string
+	var to, snapshot string
 	cmd := &cobra.Command{
-		Use:   "backup --node ID --to vault://MOUNT/PATH --vault-config BACKUP-VAULT.yaml",
-		Short: "Copy a stopped node's sealed shares and pre-parameters to Vault KV v2 (nothing is unsealed)",
-		Long: "Reads the key records (with their sealed shares) and the sealed pre-parameter pool of a stopped node's store " +
+		Use:   "backup --node ID (--to vault://MOUNT/PATH --vault-config BACKUP-VAULT.yaml | --snapshot FILE)",
+		Short: "Copy a stopped node's sealed shares and pre-parameters to Vault KV v2, or a running node's whole store to a snapshot file",
+		Long: "With --to: reads the key records (with their sealed shares) and the sealed pre-parameter pool of a stopped node's store " +
 			"and writes them, still sealed by the node's HSM, as a new version of a KV v2 secret. " +
-			"Only that node's HSM can open them again, and only as that node.",
+			"Only that node's HSM can open them again, and only as that node.\n\n" +
+			"With --snapshot: asks the running node (operator role) for a consistent copy of its whole store — ledger, " +
+			"node-local state and audit log, sealed shares still sealed — and writes it to FILE (mode 0600, written whole or not at all). " +
+			"`cofferd store restore` puts one back (README, \"Restoring a node\").",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if snapshot != "" {
+				if to != "" || f.vaultConfig != "" {
+					return errors.New("--snapshot writes a file: give it without --to and --vault-config")
+				}
+				return snapshotNode(cmd, *clusterPath, f.node, snapshot)
+			}
+			if to == "" {
+				return errors.New("give --to vault://MOUNT/PATH (or --snapshot FILE)")
+			}
+			if err := f.requireVault(); err != nil {
+				return err
+			}
 			loc, err := backup.ParseLocation(to)
 			if err != nil {
 				return err
@@ -70,8 +92,8 @@ func newBackupCmd(clusterPath *string) *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVar(&to, "to", "", "backup location vault://MOUNT/PATH on a KV v2 engine (required)")
-	_ = cmd.MarkFlagRequired("to")
+	cmd.Flags().StringVar(&to, "to", "", "backup location vault://MOUNT/PATH on a KV v2 engine")
+	cmd.Flags().StringVar(&snapshot, "snapshot", "", "write a running node's whole store to this file instead")
 	return cmd
 }
 
@@ -87,6 +109,9 @@ func newRestoreCmd(clusterPath *string) *cobra.Command {
 			"already holds keys or pre-parameters; on any error the store is left as it was (a store file this command " +
 			"created is removed).",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.requireVault(); err != nil {
+				return err
+			}
 			loc, err := backup.ParseLocation(from)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@
 //	cofferd run --config node.yaml          serve until SIGINT/SIGTERM
 //	cofferd hsm init --config node.yaml     create the node's keys in its token
 //	cofferd preparams import --config node.yaml --file F --sets 0,3
+//	cofferd store check --config node.yaml  check a stopped node's store (exit 1 on damage)
 package main
 
 import (
@@ -22,7 +23,7 @@ func main() {
 			_, err := harden.Process()
 			return err
 		}}
-	root.AddCommand(newRunCmd(), newHSMCmd(), newPreParamsCmd())
+	root.AddCommand(newRunCmd(), newHSMCmd(), newPreParamsCmd(), newStoreCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "cofferd:", err)
 		os.Exit(1)

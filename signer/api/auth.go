@@ -28,6 +28,7 @@ var methodRoles = map[string][]string{
 	"/coffer.operator.v1.Operator/ReplicationStatus": {pki.RoleOperator, pki.RoleAuditor},
 	"/coffer.operator.v1.Operator/AddVoter":          {pki.RoleOperator},
 	"/coffer.operator.v1.Operator/RemoveVoter":       {pki.RoleOperator},
+	"/coffer.operator.v1.Operator/Snapshot":          {pki.RoleOperator},
 	"/coffer.transfer.v1.Transfers/Submit":           {pki.RoleWithdrawal},
 	"/coffer.transfer.v1.Transfers/Get":              {pki.RoleWithdrawal, pki.RoleOfficer, pki.RoleAuditor},
 	"/coffer.transfer.v1.Transfers/List":             {pki.RoleWithdrawal, pki.RoleOfficer, pki.RoleAuditor},

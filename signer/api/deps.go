@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"log/slog"
 	"time"
 
@@ -98,6 +99,8 @@ type Deps struct {
 	Replica         func() Replication
 	Audit           *audit.Log
 	Verifiers       func() (note.Verifiers, error)
+	// Snapshot writes a consistent copy of the node's store to w.
+	Snapshot func(w io.Writer) (int64, error)
 	// Classify maps a node error to what a client is told.
 	Classify func(error) Kind
 	// Revoked refuses client certificates the operators revoked; it is

@@ -63,8 +63,8 @@ func (d Deps) check() error {
 		return errors.New("client API: logger, clock and error classifier are required")
 	case d.Ledger == nil || d.Transfers == nil || d.Sessions == nil || d.Policy == nil || d.Replica == nil:
 		return errors.New("client API: ledger, transfers, sessions, policy and replica are required")
-	case d.Audit == nil || d.Verifiers == nil:
-		return errors.New("client API: audit log and verifiers are required")
+	case d.Audit == nil || d.Verifiers == nil || d.Snapshot == nil:
+		return errors.New("client API: audit log, verifiers and store snapshots are required")
 	case d.Revoked == nil:
 		return errors.New("client API: revocation list is required")
 	}
