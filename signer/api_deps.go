@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"syscall"
 
 	"github.com/cofferhq/coffer/api/operatorpb"
 	"github.com/cofferhq/coffer/api/peerpb"
+	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/internal/storerestore"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/signer/api"
 	"github.com/cofferhq/coffer/signer/gate"
+	"github.com/cofferhq/coffer/signer/replica"
 	"github.com/cofferhq/coffer/signer/workflow"
 )
 
@@ -60,6 +63,11 @@ func classifyErr(err error) api.Kind {
 		return api.KindPrecondition
 	case errors.As(err, &sf):
 		return api.KindAborted
+	case errors.Is(err, replica.ErrTimeout), errors.Is(err, replica.ErrNoLeader), errors.Is(err, replica.ErrBroken),
+		errors.Is(err, audit.ErrStore), errors.Is(err, syscall.ENOSPC):
+		// this node's log or store does not take writes now (a full disk):
+		// the client is told why, and may try again or another node
+		return api.KindUnavailable
 	}
 	return api.KindInternal
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/signer/api"
 	"github.com/cofferhq/coffer/signer/gate"
+	"github.com/cofferhq/coffer/signer/replica"
 )
 
 // Damage to this node's store is its own kind, reported as such to the
@@ -23,6 +24,7 @@ func TestClassifyDamage(t *testing.T) {
 		{fmt.Errorf("%w: %w", gate.ErrStoreDamaged, ledger.ErrCorrupt), api.KindDamaged},
 		{fmt.Errorf("audit: %w", audit.ErrCorrupt), api.KindDamaged},
 		{gate.IntentErr("amount"), api.KindInvalid},
+		{fmt.Errorf("propose: %w: deadline (this node cannot write its raft log: no space left on device)", replica.ErrTimeout), api.KindUnavailable},
 	} {
 		if got := classifyErr(c.err); got != c.want {
 			t.Errorf("%v: kind %d, want %d", c.err, got, c.want)

@@ -176,6 +176,10 @@ func (n *Node) Run(ctx context.Context) error {
 	if peerLis, err = n.limit(peerLis, "peer"); err != nil {
 		return err
 	}
+	if err := n.checkShares(ctx); err != nil {
+		_ = peerLis.Close()
+		return err
+	}
 	if err := n.startReplica(); err != nil {
 		_ = peerLis.Close()
 		return fmt.Errorf("start replication: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cofferhq/coffer/internal/storecheck"
 	"github.com/cofferhq/coffer/ledger"
 	"github.com/cofferhq/coffer/signer/api"
 	"github.com/cofferhq/coffer/signer/gate"
@@ -83,5 +84,43 @@ func TestUndecodableRecordIsDamageNotInvalidInput(t *testing.T) {
 	}
 	if got := classifyErr(gate.IntentErr("amount too large")); got != api.KindInvalid {
 		t.Errorf("a bad intent is classified as %v, want KindInvalid", got)
+	}
+}
+
+// TestDamagedShareRefusesStart: the check at start opens each sealed
+// share once; a whole one passes, a flipped byte in a blob or a record
+// that no longer decodes is damage naming the file, the bucket and the
+// key, and the node does not start.
+func TestDamagedShareRefusesStart(t *testing.T) {
+	n, _, _, _ := gateNode(t)
+	if err := n.checkShares(context.Background()); err != nil {
+		t.Fatalf("check of whole shares: %v", err)
+	}
+	flip := func(v []byte) []byte {
+		var rec ledger.KeyRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.SealedShare[len(rec.SealedShare)/2] ^= 0x01
+		out, _ := json.Marshal(rec)
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		edit func([]byte) []byte
+		want string
+	}{
+		{"fail/a flipped byte in a sealed share", flip, "bucket keys, key k1: the sealed share (generation"},
+		{"fail/a key record that does not decode", func(v []byte) []byte { v[0] ^= 0x20; return v }, "bucket keys"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var before []byte
+			damageKeyRecord(t, n, "k1", func(v []byte) []byte { before = bytes.Clone(v); return c.edit(v) })
+			defer damageKeyRecord(t, n, "k1", func([]byte) []byte { return before })
+			err := n.checkShares(context.Background())
+			if !errors.Is(err, storecheck.ErrDamaged) || !strings.Contains(err.Error(), n.store.Path()) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("check: %v, want damage naming %s and %q", err, n.store.Path(), c.want)
+			}
+		})
 	}
 }

@@ -81,6 +81,7 @@ const (
 	KindAborted                  // a session failed: Aborted, with who and why
 	KindTaken                    // another client's request ID: AlreadyExists, saying nothing of it
 	KindDamaged                  // this node's store is damaged: DataLoss, "node store damaged"
+	KindUnavailable              // the replicated log did not take it now: Unavailable, with why; try again
 )
 
 // Deps are what the client API serves from. Every field is required

@@ -155,6 +155,8 @@ func (a *transferAPI) clientStatus(err error) error {
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case KindDamaged:
 		return status.Error(codes.DataLoss, storeDamagedMessage)
+	case KindUnavailable:
+		return status.Error(codes.Unavailable, err.Error())
 	default:
 		return status.Error(codes.Internal, err.Error())
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -34,12 +35,22 @@ type fsm struct {
 
 	applied atomic.Uint64 // last index applied (or skipped as already applied)
 	broken  atomic.Bool
+	cause   atomic.Pointer[error] // why broken: the store's last error
 
 	mu       sync.Mutex
 	waiting  map[uint64]chan Result // own sequence number → its proposer
 	advanced chan struct{}          // closed and replaced when applied grows
 	observe  func(Result)           // optional: every applied entry, in order
+	resync   func()                 // optional: before an entry is applied again
+	quit     <-chan struct{}        // closed when the replica closes
 }
+
+// Retries of an entry the store failed to apply: the first after
+// retryFirst, doubling up to retryMax.
+const (
+	retryFirst = 250 * time.Millisecond
+	retryMax   = 5 * time.Second
+)
 
 var _ raft.FSM = (*fsm)(nil)
 
@@ -54,22 +65,52 @@ func newFSM(store *ledger.Store, cluster, self string, keys map[string]ed25519.P
 	return f, nil
 }
 
-// Apply implements raft.FSM.
+// brokenErr is ErrBroken with the store's error that caused it.
+func (f *fsm) brokenErr() error {
+	if c := f.cause.Load(); c != nil {
+		return *c // wraps ErrBroken
+	}
+	return ErrBroken
+}
+
+// Apply implements raft.FSM. An entry the store fails to apply (a full
+// disk, an I/O error: not a refusal every node makes) is applied again,
+// after a growing pause, until it is or the replica closes: raft takes
+// an entry as applied once Apply returns, so returning would skip it.
+// Meanwhile the node is broken (it proposes and signs nothing) and falls
+// behind; once the store takes writes again it catches up by itself.
 func (f *fsm) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
-	if f.broken.Load() {
-		return Result{Index: l.Index, Err: ErrBroken}
+	wait := retryFirst
+	for {
+		res := f.apply(l)
+		if res.Err == nil || !errors.Is(res.Err, ErrBroken) {
+			if f.broken.Swap(false) {
+				f.log.Info("the store takes writes again: applying the log resumes", "index", l.Index)
+			}
+			f.advance(l.Index)
+			return res
+		}
+		f.cause.Store(&res.Err)
+		if !f.broken.Swap(true) {
+			f.log.Error("store failed while applying the log: this node proposes and signs nothing until it applies again (retried)",
+				"index", l.Index, "err", res.Err)
+		}
+		select {
+		case <-f.quit:
+			return res
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, retryMax)
+		f.mu.Lock()
+		resync := f.resync
+		f.mu.Unlock()
+		if resync != nil {
+			resync()
+		}
 	}
-	res := f.apply(l)
-	if res.Err != nil && errors.Is(res.Err, ErrBroken) {
-		f.broken.Store(true)
-		f.log.Error("store failed while applying the log: this node stops proposing and signing until restarted", "index", l.Index, "err", res.Err)
-	} else {
-		f.advance(l.Index)
-	}
-	return res
 }
 
 func (f *fsm) apply(l *raft.Log) Result {

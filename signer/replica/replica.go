@@ -78,7 +78,7 @@ type Replica struct {
 	fsm   *fsm
 	trans *raft.NetworkTransport
 	layer *streamLayer
-	logs  *raftboltdb.BoltStore
+	logs  *logStore
 	log   *slog.Logger
 
 	seqMu sync.Mutex
@@ -114,10 +114,11 @@ func New(cfg Config) (*Replica, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new replica: %w", err)
 	}
-	logs, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
+	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
 	if err != nil {
 		return nil, fmt.Errorf("new replica: open raft log: %w", err)
 	}
+	logs := &logStore{BoltStore: bolt}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hcLogger(log, "raft-snapshot"))
 	if err != nil {
 		_ = logs.Close()
@@ -164,6 +165,7 @@ func New(cfg Config) (*Replica, error) {
 		return nil, fmt.Errorf("new replica: %w", err)
 	}
 	done := make(chan struct{})
+	f.quit = done
 	var servers []raft.Server
 	for node, addr := range cfg.Voters {
 		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(node), Address: raft.ServerAddress(addr)})
@@ -232,6 +234,16 @@ func (r *Replica) Observe(f func(Result)) {
 	r.fsm.observe = f
 }
 
+// OnRetry sets f to run before the state machine applies an entry again
+// after the store failed to (a full disk): what the node keeps in memory
+// from applied entries (its policy history) is rebuilt from the store.
+// Set it before proposing.
+func (r *Replica) OnRetry(f func()) {
+	r.fsm.mu.Lock()
+	defer r.fsm.mu.Unlock()
+	r.fsm.resync = f
+}
+
 // nextSeq is a sequence number above every one this node used, also across
 // restarts and a wiped store: the clock in nanoseconds, or one more than
 // the last.
@@ -248,7 +260,7 @@ func (r *Replica) nextSeq() uint64 {
 // ledger.ErrRefused. ErrTimeout means the outcome is unknown.
 func (r *Replica) Propose(ctx context.Context, cmd ledger.Command) (Result, error) {
 	if r.fsm.broken.Load() {
-		return Result{}, ErrBroken
+		return Result{}, r.fsm.brokenErr()
 	}
 	cmd.Node = r.cfg.Node
 	seq := r.nextSeq()
@@ -265,7 +277,7 @@ func (r *Replica) Propose(ctx context.Context, cmd ledger.Command) (Result, erro
 	case res := <-done:
 		return res, res.Err
 	case <-ctx.Done():
-		return Result{}, fmt.Errorf("%w: %v", ErrTimeout, ctx.Err())
+		return Result{}, fmt.Errorf("%w: %v%s", ErrTimeout, ctx.Err(), r.storeHint())
 	}
 }
 
@@ -279,7 +291,7 @@ func (r *Replica) append(ctx context.Context, entry []byte) error {
 			if dl, ok := ctx.Deadline(); ok {
 				timeout = time.Until(dl)
 			}
-			err := r.raft.Apply(entry, timeout).Error()
+			err := r.wait(ctx, r.raft.Apply(entry, timeout))
 			if err == nil {
 				r.pushCommit()
 				return nil
@@ -296,7 +308,7 @@ func (r *Replica) append(ctx context.Context, entry []byte) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %v", ErrNoLeader, ctx.Err())
+			return fmt.Errorf("%w: %v%s", ErrNoLeader, ctx.Err(), r.storeHint())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -320,11 +332,36 @@ func (r *Replica) HandleForward(ctx context.Context, from string, entry []byte) 
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	if err := r.raft.Apply(entry, timeout).Error(); err != nil {
+	if err := r.wait(ctx, r.raft.Apply(entry, timeout)); err != nil {
 		return err
 	}
 	r.pushCommit()
 	return nil
+}
+
+// wait waits for an applied entry until ctx ends. raft's own timeout
+// bounds only the enqueueing: a leader that keeps its lease but cannot
+// commit (a follower whose disk is full, the other one down) would hold
+// the caller for ever. The entry may still commit after ctx ends: the
+// outcome is then unknown (ErrTimeout).
+func (r *Replica) wait(ctx context.Context, f raft.ApplyFuture) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }() // ends with the future: committed, or leadership lost
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: the log did not commit the entry in time: %v%s", ErrTimeout, ctx.Err(), r.storeHint())
+	}
+}
+
+// storeHint names a recent failed write of this node's raft log, for the
+// errors of proposals that did not go through.
+func (r *Replica) storeHint() string {
+	if err := r.logs.recentError(); err != nil {
+		return fmt.Sprintf(" (this node cannot write its raft log: %v)", err)
+	}
+	return ""
 }
 
 // pushCommit tells the followers the leader's commit index now. raft
@@ -361,7 +398,7 @@ func (r *Replica) WaitApplied(ctx context.Context, index uint64) error {
 			return nil
 		}
 		if r.fsm.broken.Load() {
-			return ErrBroken
+			return r.fsm.brokenErr()
 		}
 		select {
 		case <-ch:
