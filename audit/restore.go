@@ -163,3 +163,56 @@ func RestoreTail(ctx context.Context, db *bolt.DB, bundle *Bundle, self note.Ver
 	}
 	return out, nil
 }
+
+// RestoreLog is RestoreTail into a store that holds no audit log yet (a
+// node whose store was lost): the log's metadata is taken from the
+// bundle, whose key must be one of self, and its empty checkpoint must be
+// the bundle's own, signed by that key; then every entry is put back as
+// RestoreTail does. A store that already holds a log is RestoreTail.
+func RestoreLog(ctx context.Context, db *bolt.DB, bundle *Bundle, self note.Verifiers) (Restored, error) {
+	has := false
+	_ = db.View(func(tx *bolt.Tx) error { has = tx.Bucket(bucketMeta) != nil; return nil })
+	if has {
+		return RestoreTail(ctx, db, bundle, self)
+	}
+	h := bundle.Header
+	v, err := note.NewVerifier(h.Key)
+	if err != nil {
+		return Restored{}, fmt.Errorf("restore audit log: %s: its key: %w", bundle.Name, err)
+	}
+	if mine, err := self.Verifier(v.Name(), v.KeyHash()); err != nil || mine.Name() != h.Origin {
+		return Restored{}, fmt.Errorf("restore audit log: %s is the log of %q under another key than this node's", bundle.Name, h.Origin)
+	}
+	var empty []byte
+	for _, signed := range bundle.Checkpoints {
+		cp, _, err := OpenCheckpoint(signed, self)
+		if err == nil && cp.Origin == h.Origin && cp.Size == 0 && bytes.Equal(cp.Hash, hasher.EmptyRoot()) {
+			empty = signed
+			break
+		}
+	}
+	if empty == nil {
+		return Restored{}, fmt.Errorf("restore audit log: %s holds no empty checkpoint signed by this node", bundle.Name)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		b, err := auditBuckets(tx)
+		if err != nil {
+			return err
+		}
+		for k, val := range map[string]string{string(metaFormat): storeFormat, string(metaOrigin): h.Origin, string(metaKey): h.Key} {
+			if err := b.meta.Put([]byte(k), []byte(val)); err != nil {
+				return err
+			}
+		}
+		return b.checkpoints.Put(u64(0), empty)
+	})
+	if err != nil {
+		return Restored{}, fmt.Errorf("restore audit log: %w: %w", ErrStore, err)
+	}
+	return RestoreTail(ctx, db, bundle, self)
+}

@@ -69,13 +69,14 @@ func newStoreCmd() *cobra.Command {
 
 	var resCfg, resFrom, resTail string
 	restore := &cobra.Command{
-		Use:   "restore --config node.yaml --from SNAPSHOT [--audit-tail BUNDLE|STORE]",
+		Use:   "restore --config node.yaml (--from SNAPSHOT [--audit-tail BUNDLE|STORE] | --audit-tail BUNDLE)",
 		Short: "Put a snapshot back in place of a stopped node's store (README, \"Restoring a node\")",
 		Long: "Checks the snapshot is whole and this node's, puts back the audit entries it lacks from --audit-tail " +
 			"(a bundle of this node's log, or the damaged store itself), each checked against the node's own signed checkpoints, " +
 			"and refuses unless the audit log then reaches the checkpoint the node signed last. Only then are the damaged store " +
 			"and the raft directory moved aside (kept, renamed .before-restore-TIME) and the snapshot put in place. " +
-			"Start the node afterwards: it catches up from the cluster's log.",
+			"Start the node afterwards: it catches up from the cluster's log. Without --from (a store lost whole and no snapshot), " +
+			"the audit log is rebuilt from --audit-tail alone and the ledger and sealed shares come from the cluster's log.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := signer.LoadConfig(resCfg)
 			if err != nil {
@@ -94,8 +95,12 @@ func newStoreCmd() *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			from := resFrom
+			if from == "" {
+				from = "an empty store and " + resTail
+			}
 			fmt.Fprintf(out, "restored %s from %s: %d bytes, audit log of %d entries (%d put back from the tail; the checkpoint file records %d)\n",
-				cfg.Store.Path, resFrom, res.Bytes, res.AuditSize, res.Tail.To-res.Tail.From, res.Mark)
+				cfg.Store.Path, from, res.Bytes, res.AuditSize, res.Tail.To-res.Tail.From, res.Mark)
 			if res.MovedStore != "" {
 				fmt.Fprintf(out, "the old store is kept as %s\n", res.MovedStore)
 			}
@@ -107,10 +112,9 @@ func newStoreCmd() *cobra.Command {
 		},
 	}
 	restore.Flags().StringVar(&resCfg, "config", "", "node config file (required)")
-	restore.Flags().StringVar(&resFrom, "from", "", "snapshot file (required)")
+	restore.Flags().StringVar(&resFrom, "from", "", "snapshot file (coffer backup --snapshot, cofferd store snapshot)")
 	restore.Flags().StringVar(&resTail, "audit-tail", "", "a bundle of this node's audit log (coffer audit export), or a store file whose audit log still reads")
 	_ = restore.MarkFlagRequired("config")
-	_ = restore.MarkFlagRequired("from")
 
 	cmd.AddCommand(check, snapshot, restore)
 	return cmd

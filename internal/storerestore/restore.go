@@ -22,7 +22,7 @@ import (
 type Options struct {
 	Path      string // the node's store (node.db)
 	RaftDir   string // the node's raft directory
-	Snapshot  string // the snapshot to put back
+	Snapshot  string // the snapshot to put back; "": an empty store, the audit log from AuditTail alone
 	AuditTail string // optional: a bundle of the node's log, or a store file whose log is read
 	Origin    string // the node's audit log origin
 	Key       string // the node's audit verifier key
@@ -64,17 +64,25 @@ func Restore(ctx context.Context, o Options, log *slog.Logger) (Result, error) {
 	tmp := o.Path + ".restoring"
 	_ = os.Remove(tmp)
 	defer os.Remove(tmp) // after the rename: no such file
-	in, err := os.Open(o.Snapshot)
-	if err != nil {
-		return res, fmt.Errorf("restore: %w", err)
-	}
-	res.Bytes, err = WriteFile(tmp, func(w io.Writer) (int64, error) { return io.Copy(w, in) })
-	in.Close()
-	if err != nil {
-		return res, fmt.Errorf("restore: copy %s: %w", o.Snapshot, err)
-	}
-	if _, err := storecheck.Check(ctx, tmp, storecheck.Options{}, log); err != nil {
-		return res, fmt.Errorf("restore: the snapshot %s is not whole: %w", o.Snapshot, err)
+	if o.Snapshot == "" {
+		// a store lost whole, no snapshot: its audit log comes back from
+		// the bundle alone, its ledger and shares from the cluster's log
+		if o.AuditTail == "" {
+			return res, errors.New("restore: give --from SNAPSHOT, or --audit-tail BUNDLE to rebuild the audit log alone")
+		}
+	} else {
+		in, err := os.Open(o.Snapshot)
+		if err != nil {
+			return res, fmt.Errorf("restore: %w", err)
+		}
+		res.Bytes, err = WriteFile(tmp, func(w io.Writer) (int64, error) { return io.Copy(w, in) })
+		in.Close()
+		if err != nil {
+			return res, fmt.Errorf("restore: copy %s: %w", o.Snapshot, err)
+		}
+		if _, err := storecheck.Check(ctx, tmp, storecheck.Options{}, log); err != nil {
+			return res, fmt.Errorf("restore: the snapshot %s is not whole: %w", o.Snapshot, err)
+		}
 	}
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
@@ -89,13 +97,18 @@ func Restore(ctx context.Context, o Options, log *slog.Logger) (Result, error) {
 		return err
 	}
 	defer closeDB()
-	if err := sameNode(db, o); err != nil {
-		return res, fmt.Errorf("restore: the snapshot %s: %w", o.Snapshot, err)
+	if o.Snapshot != "" {
+		if err := sameNode(db, o); err != nil {
+			return res, fmt.Errorf("restore: the snapshot %s: %w", o.Snapshot, err)
+		}
 	}
 	if o.AuditTail != "" {
 		if res.Tail, err = restoreTail(ctx, db, o.AuditTail, selfV); err != nil {
 			return res, err
 		}
+	}
+	if err := sameNode(db, o); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	var got audit.StoredLog
 	if err := db.View(func(tx *bolt.Tx) error {
@@ -183,7 +196,7 @@ func restoreTail(ctx context.Context, db *bolt.DB, src string, self note.Verifie
 	if err != nil {
 		return audit.Restored{}, fmt.Errorf("restore: --audit-tail: %w", err)
 	}
-	t, err := audit.RestoreTail(ctx, db, b, self)
+	t, err := audit.RestoreLog(ctx, db, b, self)
 	if err != nil {
 		return t, fmt.Errorf("restore: --audit-tail: %w", err)
 	}

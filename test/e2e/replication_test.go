@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -193,7 +194,12 @@ func TestReplication(t *testing.T) {
 		signWithNode3(t, "refill-while-down", true, nil)
 	})
 
-	t.Run("ok/a node whose ledger was deleted recovers it and its shares from the log", func(t *testing.T) {
+	t.Run("ok/a node whose store was deleted recovers its ledger and shares from the log and its audit log from a bundle", func(t *testing.T) {
+		// the auditors' regular export of node3's log: a node's audit log
+		// is its own, so a lost store's log comes back only from a bundle
+		waitCosigned(t, tr.Layout, tr.Auditor, 60*time.Second)
+		bundle := filepath.Join(t.TempDir(), "node3.bundle")
+		runCoffer(t, "--cluster", c.Layout.Dir, "audit", "export", "--node", "node3", "--as", tr.Auditor.Name, "--out", bundle)
 		c.KillNode("node3")
 		n3, _ := c.Layout.Node("node3")
 		for _, p := range []string{c.Layout.Path(n3.Store), c.Layout.Path("node3/raft")} {
@@ -201,6 +207,14 @@ func TestReplication(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if err := c.StartNode(ctx, "node3"); err == nil || !strings.Contains(err.Error(), "rolled back") {
+			t.Fatalf("node3 started without its audit log (it would sign a second root for sizes it signed): %v", err)
+		}
+		out, ok := runCofferd(t, c, "store", "restore", "--config", c.Layout.Path(n3.Config), "--audit-tail", bundle)
+		if !ok {
+			t.Fatalf("restore node3's audit log from the bundle:\n%s", out)
+		}
+		t.Logf("%s", strings.TrimSpace(out))
 		restartAndCheck(t)
 		if !strings.Contains(c.LogTail("node3", 5000), "key shares recovered") {
 			t.Fatal("node3 did not recover its sealed shares from the log")

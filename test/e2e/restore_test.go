@@ -16,6 +16,7 @@ import (
 	"github.com/cofferhq/coffer/api/transferpb"
 	"github.com/cofferhq/coffer/audit"
 	"github.com/cofferhq/coffer/internal/devcluster"
+	bolt "go.etcd.io/bbolt"
 )
 
 // runCofferd runs cofferd with args and returns its output and whether it
@@ -211,4 +212,25 @@ func TestRestore(t *testing.T) {
 		}
 		t.Logf("node3's log: %d entries before the damage, %d after the restore and one more sweep; verify OK", len(before), len(after))
 	})
+}
+
+// exportOffline exports the audit log of a stopped node's store into a
+// bundle file, as `coffer audit export` would have from the running node.
+func exportOffline(t *testing.T, store string) string {
+	t.Helper()
+	db, err := bolt.Open(store, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	path := filepath.Join(t.TempDir(), filepath.Base(filepath.Dir(store))+".bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := audit.Export(context.Background(), db, f); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

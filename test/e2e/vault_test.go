@@ -163,8 +163,14 @@ func TestVault(t *testing.T) {
 		if !strings.Contains(out, "backed up node2 (cluster dev): 1 keys") || !strings.Contains(out, "version 1") {
 			t.Fatalf("coffer backup:\n%s", out)
 		}
+		// the audit log is not in the Vault backup: it comes back from the
+		// auditors' bundle (taken here from the stopped node's file)
+		bundle := exportOffline(t, l.Path(n2.Store))
 		if err := os.Remove(l.Path(n2.Store)); err != nil {
 			t.Fatal(err)
+		}
+		if out, ok := runCofferd(t, c, "store", "restore", "--config", l.Path(n2.Config), "--audit-tail", bundle); !ok {
+			t.Fatalf("restore node2's audit log:\n%s", out)
 		}
 		out = runCoffer(t, "--cluster", l.Dir, "restore", "--node", "node2", "--from", "vault://secret/coffer/node2", "--vault-config", vaultB.backupYAML)
 		if !strings.Contains(out, "restored node2 (cluster dev) from vault://secret/coffer/node2 version 1: 1 keys") {
