@@ -174,3 +174,40 @@ func TestAheadRefusesAppends(t *testing.T) {
 		t.Fatalf("reopen after Ahead: %v, want ErrRollback from the checkpoint file", err)
 	}
 }
+
+// TestAheadBelowTheStore: a store rolled back with its checkpoint file and
+// then grown past what a peer cosigned is caught too: the peer's smaller
+// checkpoint is compared with the store's own tree at that size.
+func TestAheadBelowTheStore(t *testing.T) {
+	n := newTestNode(t, "node1", memKS(1))
+	recs := plainRecords()
+	n.append(t, recs[:3]...)
+	n.close()
+	snap := n.path + ".snap"
+	copyFile(t, n.path, snap)
+	copyFile(t, WatermarkPath(n.path), snap+".mark")
+	n.open(t)
+	n.append(t, recs[3:5]...)
+	cosigned, err := n.log.Latest(context.Background()) // size 5, the peer holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.log.Ahead(cosigned.Note); err != nil {
+		t.Fatalf("Ahead with the store's own checkpoint: %v", err)
+	}
+	n.append(t, recs[5])
+	if err := n.log.Ahead(cosigned.Note); err != nil {
+		t.Fatalf("Ahead with an earlier checkpoint of the same history: %v", err)
+	}
+	n.close()
+	copyFile(t, snap, n.path)
+	copyFile(t, snap+".mark", WatermarkPath(n.path))
+	n.open(t)
+	n.append(t, recs[6], recs[7], recs[8]) // size 6: past 5, on another history
+	if err := n.log.Ahead(cosigned.Note); !errors.Is(err, ErrRollback) {
+		t.Fatalf("Ahead with a smaller checkpoint of another history: %v, want ErrRollback", err)
+	}
+	if _, err := n.log.Append(context.Background(), recs[9]); !errors.Is(err, ErrRollback) {
+		t.Fatalf("append after: %v, want ErrRollback", err)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/transparency-dev/merkle/compact"
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -54,15 +56,15 @@ func ReadWatermark(path string, known note.Verifiers) (cp Checkpoint, ok bool, e
 	if err != nil {
 		return Checkpoint{}, false, fmt.Errorf("%w: read checkpoint file %s: %w", ErrStore, path, err)
 	}
-	cp, _, err = readMarkSlots(data, known)
+	cp, slot, err := readMarkSlots(data, known)
 	if err != nil {
 		return Checkpoint{}, false, fmt.Errorf("%w: checkpoint file %s: %w", ErrCorrupt, path, err)
 	}
-	return cp, true, nil
+	return cp, slot >= 0, nil
 }
 
 // readMarkSlots returns the largest checkpoint of the file's slots that
-// opens with known, and its slot.
+// opens with known, and its slot; slot -1 when both slots are empty.
 func readMarkSlots(data []byte, known note.Verifiers) (Checkpoint, int, error) {
 	if len(data) != markFile {
 		return Checkpoint{}, 0, fmt.Errorf("%d bytes, want %d", len(data), markFile)
@@ -88,8 +90,11 @@ func readMarkSlots(data []byte, known note.Verifiers) (Checkpoint, int, error) {
 			best, slot = cp, i
 		}
 	}
+	if slot < 0 && firstErr == nil {
+		return Checkpoint{}, -1, nil // both empty: a crash right after the file was made
+	}
 	if slot < 0 {
-		return Checkpoint{}, 0, cmp.Or(firstErr, errors.New("no checkpoint in either slot"))
+		return Checkpoint{}, 0, firstErr
 	}
 	return best, slot, nil
 }
@@ -227,6 +232,9 @@ func (l *Log) readMark() (cp Checkpoint, ok bool, slot int, err error) {
 	if err != nil {
 		return Checkpoint{}, false, 0, fmt.Errorf("%w: checkpoint file %s: %w", ErrCorrupt, l.markPath, err)
 	}
+	if slot < 0 {
+		return Checkpoint{}, false, 1, nil
+	}
 	return cp, true, slot, nil
 }
 
@@ -272,6 +280,18 @@ func (l *Log) Ahead(signed []byte) error {
 	case cp.Size == size && !bytes.Equal(cp.Hash, st.root):
 		why = fmt.Errorf("%w: a peer cosigned another root of this node's audit log for size %d: "+
 			"the store was rolled back and rewritten; restore it (README, \"Restoring a node\")", ErrRollback, size)
+	case cp.Size < size:
+		// the store grew past what the peer cosigned: its tree at that
+		// size must have the root the peer holds, or it forked since
+		root, err := l.rootAt(cp.Size)
+		if err != nil {
+			return fmt.Errorf("checkpoint a peer cosigned: %w", err)
+		}
+		if bytes.Equal(root, cp.Hash) {
+			return nil
+		}
+		why = fmt.Errorf("%w: a peer cosigned another root of this node's audit log for size %d than the store holds: "+
+			"the store was rolled back and rewritten past it; restore it (README, \"Restoring a node\")", ErrRollback, cp.Size)
 	default:
 		return nil
 	}
@@ -287,4 +307,27 @@ func (l *Log) Ahead(signed []byte) error {
 		}
 	}
 	return why
+}
+
+// rootAt is the root of the stored tree at an earlier size, from the
+// stored node hashes.
+func (l *Log) rootAt(size uint64) ([]byte, error) {
+	var root []byte
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b, err := auditBuckets(tx)
+		if err != nil {
+			return err
+		}
+		hashes, err := b.nodeHashes(compact.RangeNodes(0, size, nil))
+		if err != nil {
+			return err
+		}
+		rng, err := l.rf.NewRange(0, size, hashes)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		root, err = rootOf(rng)
+		return err
+	})
+	return root, err
 }

@@ -130,6 +130,12 @@ func (n *Node) Cosign(ctx context.Context, from string, req *peerpb.CosignReques
 		return &peerpb.CosignResponse{NeedProof: true, LastSize: last.Size}, nil
 	}
 	out, err := n.audit.Cosign(ctx, req.SignedCheckpoint, req.ConsistencyProof)
+	if errors.Is(err, audit.ErrInconsistent) && seen {
+		// a larger tree that does not extend the one cosigned: hand the
+		// caller its own checkpoint back, so it can see it forked
+		n.log.Error("a peer's audit log does not extend a checkpoint of it this node cosigned", "peer", from, "size", cp.Size, "cosigned", last.Size)
+		return &peerpb.CosignResponse{Ahead: last.Note, LastSize: last.Size}, nil
+	}
 	if err != nil {
 		n.log.Warn("refused to cosign a peer's audit checkpoint", "peer", from, "size", cp.Size, "err", err)
 		return nil, cosignStatus(from, cp, err)

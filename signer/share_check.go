@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cofferhq/coffer/hsm"
 	"github.com/cofferhq/coffer/internal/secmem"
 	"github.com/cofferhq/coffer/internal/storecheck"
 )
+
+// shareCheckTimeout bounds each HSM call of the check at start: an HSM
+// that does not answer delays the start, never stops it.
+const shareCheckTimeout = 30 * time.Second
 
 // checkShares opens each of this node's sealed shares with its HSM once,
 // at start, and clears the plaintext at once (the same exposure as one
@@ -28,7 +33,9 @@ func (n *Node) checkShares(ctx context.Context) error {
 		if len(r.SealedShare) == 0 {
 			continue
 		}
-		plain, err := n.ks.Open(ctx, ShareAAD(n.cfg.Cluster, n.cfg.Node, r.ID, r.Generation), r.SealedShare)
+		octx, cancel := context.WithTimeout(ctx, shareCheckTimeout)
+		plain, err := n.ks.Open(octx, ShareAAD(n.cfg.Cluster, n.cfg.Node, r.ID, r.Generation), r.SealedShare)
+		cancel()
 		secmem.Free(plain)
 		switch {
 		case err == nil:

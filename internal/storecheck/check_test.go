@@ -2,6 +2,7 @@ package storecheck
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -43,6 +44,29 @@ func TestCheck(t *testing.T) {
 		{name: "fail/branch-pointer-to-another-page", where: "bbolt consistency check: ", damage: func(t *testing.T, path string) {
 			ps, root := rootPage(t, path, "audit/leaves")
 			setChildPointer(t, path, ps, root, 1, 3)
+		}},
+		{name: "fail/leaf-element-position-out-of-the-file", where: "bucket audit/leaves", damage: func(t *testing.T, path string) {
+			ps, root := rootPage(t, path, "audit/leaves")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// down the first children to a leaf page (page flags 0x02);
+			// its first element's pos (leaf element: flags, pos, ksize,
+			// vsize) then points far past the map
+			leaf := root
+			for binary.LittleEndian.Uint16(b[int(leaf)*ps+8:]) == 0x01 { // branch: pos, ksize, pgid
+				leaf = binary.LittleEndian.Uint64(b[int(leaf)*ps+pageHeader+8:])
+			}
+			off := int64(leaf)*int64(ps) + pageHeader + 4
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt(binary.LittleEndian.AppendUint32(nil, 0x7fff0000), off); err != nil {
+				t.Fatal(err)
+			}
 		}},
 		{name: "fail/file-cut-inside-live-pages", damage: func(t *testing.T, path string) { cutFile(t, path, 0.6) }},
 		{name: "fail/newest-meta-damaged", where: "audit log: its latest signed checkpoint is size 2999", damage: func(t *testing.T, path string) {

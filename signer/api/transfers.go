@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"strings"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -156,7 +158,7 @@ func (a *transferAPI) clientStatus(err error) error {
 	case KindDamaged:
 		return status.Error(codes.DataLoss, storeDamagedMessage)
 	case KindUnavailable:
-		return status.Error(codes.Unavailable, err.Error())
+		return status.Error(codes.Unavailable, unavailableMessage(err))
 	default:
 		return status.Error(codes.Internal, err.Error())
 	}
@@ -165,3 +167,12 @@ func (a *transferAPI) clientStatus(err error) error {
 // storeDamagedMessage answers a client when this node's store is damaged;
 // the node logged which record at ERROR.
 const storeDamagedMessage = "node store damaged: this node cannot read a record it needs (its log names it); ask another node or its operator"
+
+// unavailableMessage tells a client why this node cannot take its request
+// now, in fixed words (the node's log has the details: files, entries).
+func unavailableMessage(err error) string {
+	if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device") {
+		return "node unavailable: no space left on device on this node (its log names the file); try again later or another node"
+	}
+	return "node unavailable: its replicated log or store does not take writes now (its log says why); try again later or another node"
+}

@@ -35,6 +35,7 @@ type fsm struct {
 
 	applied atomic.Uint64 // last index applied (or skipped as already applied)
 	broken  atomic.Bool
+	damaged atomic.Bool           // the store is damaged: nothing is applied until a restart
 	cause   atomic.Pointer[error] // why broken: the store's last error
 
 	mu       sync.Mutex
@@ -42,6 +43,7 @@ type fsm struct {
 	advanced chan struct{}          // closed and replaced when applied grows
 	observe  func(Result)           // optional: every applied entry, in order
 	resync   func()                 // optional: before an entry is applied again
+	stalled  func()                 // optional: while an entry waits to be applied again
 	quit     <-chan struct{}        // closed when the replica closes
 }
 
@@ -83,6 +85,11 @@ func (f *fsm) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
+	if f.damaged.Load() {
+		// every later entry waits in raft's log for the restart, which
+		// applies them again from the ledger's applied index
+		return Result{Index: l.Index, Err: f.brokenErr()}
+	}
 	wait := retryFirst
 	for {
 		res := f.apply(l)
@@ -94,9 +101,23 @@ func (f *fsm) Apply(l *raft.Log) any {
 			return res
 		}
 		f.cause.Store(&res.Err)
+		if errors.Is(res.Err, ledger.ErrCorrupt) {
+			// damage, not a passing failure: applying again cannot help
+			f.broken.Store(true)
+			f.damaged.Store(true)
+			f.log.Error("node store damaged while applying the log: this node stops proposing and signing; restore it (README, \"Restoring a node\")",
+				"index", l.Index, "err", res.Err)
+			return res
+		}
 		if !f.broken.Swap(true) {
 			f.log.Error("store failed while applying the log: this node proposes and signs nothing until it applies again (retried)",
 				"index", l.Index, "err", res.Err)
+		}
+		f.mu.Lock()
+		stalled := f.stalled
+		f.mu.Unlock()
+		if stalled != nil {
+			stalled()
 		}
 		select {
 		case <-f.quit:
@@ -119,7 +140,7 @@ func (f *fsm) apply(l *raft.Log) Result {
 		// the same refusal on every node: the entry is consumed, nothing changes
 		f.log.Warn("log entry refused", "index", l.Index, "proposer", e.Node, "err", err)
 		if merr := f.store.MarkApplied(l.Index); merr != nil {
-			return Result{Index: l.Index, Err: fmt.Errorf("%w: %v", ErrBroken, merr)}
+			return Result{Index: l.Index, Err: fmt.Errorf("%w: %w", ErrBroken, merr)}
 		}
 		return f.deliver(e, Result{Index: l.Index, Err: err})
 	}
@@ -128,7 +149,7 @@ func (f *fsm) apply(l *raft.Log) Result {
 	case skipped:
 		return Result{Index: l.Index}
 	case err != nil && !errors.Is(err, ledger.ErrRefused):
-		return Result{Index: l.Index, Err: fmt.Errorf("%w: %v", ErrBroken, err)}
+		return Result{Index: l.Index, Err: fmt.Errorf("%w: %w", ErrBroken, err)}
 	case err != nil:
 		f.log.Warn("log entry refused", "index", l.Index, "proposer", e.Node, "kind", string(cmd.Kind), "id", cmd.ID, "err", err)
 	}

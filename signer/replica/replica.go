@@ -166,6 +166,14 @@ func New(cfg Config) (*Replica, error) {
 	}
 	done := make(chan struct{})
 	f.quit = done
+	var rf atomic.Pointer[raft.Raft] // set below; Apply may run before
+	f.stalled = func() {
+		// a leader whose state machine cannot apply would keep its lease
+		// and hold every proposal of the cluster: hand leadership over
+		if r := rf.Load(); r != nil && r.State() == raft.Leader {
+			go func() { _ = r.LeadershipTransfer().Error() }()
+		}
+	}
 	var servers []raft.Server
 	for node, addr := range cfg.Voters {
 		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(node), Address: raft.ServerAddress(addr)})
@@ -188,6 +196,7 @@ func New(cfg Config) (*Replica, error) {
 		return nil, fmt.Errorf("new replica: %w", err)
 	}
 	trans.r.Store(r)
+	rf.Store(r)
 	if gated {
 		// No raft state here: a new cluster, or a node that lost its state.
 		// It neither votes nor bootstraps (so it cannot campaign) until peers
@@ -289,7 +298,9 @@ func (r *Replica) append(ctx context.Context, entry []byte) error {
 		case id == raft.ServerID(r.cfg.Node):
 			timeout := 10 * time.Second
 			if dl, ok := ctx.Deadline(); ok {
-				timeout = time.Until(dl)
+				if timeout = time.Until(dl); timeout <= 0 { // raft waits for ever on 0
+					return fmt.Errorf("%w: %v", ErrTimeout, context.DeadlineExceeded)
+				}
 			}
 			err := r.wait(ctx, r.raft.Apply(entry, timeout))
 			if err == nil {
@@ -330,7 +341,9 @@ func (r *Replica) HandleForward(ctx context.Context, from string, entry []byte) 
 	}
 	timeout := 10 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
-		timeout = time.Until(dl)
+		if timeout = time.Until(dl); timeout <= 0 { // raft waits for ever on 0
+			return fmt.Errorf("%w: %v", ErrTimeout, context.DeadlineExceeded)
+		}
 	}
 	if err := r.wait(ctx, r.raft.Apply(entry, timeout)); err != nil {
 		return err
