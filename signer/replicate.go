@@ -42,13 +42,6 @@ func (n *Node) startReplica() error {
 		return err
 	}
 	rep.Observe(n.observe)
-	rep.OnRetry(func() {
-		// a policy version the failed attempt took into the history is
-		// not in the store: rebuild the history from the store
-		if err := n.reloadPolicies(); err != nil {
-			n.log.Error("reload policies before applying the log again", "err", err)
-		}
-	})
 	n.rep = rep
 	return n.recoverKeys()
 }

@@ -42,7 +42,6 @@ type fsm struct {
 	waiting  map[uint64]chan Result // own sequence number → its proposer
 	advanced chan struct{}          // closed and replaced when applied grows
 	observe  func(Result)           // optional: every applied entry, in order
-	resync   func()                 // optional: before an entry is applied again
 	stalled  func()                 // optional: while an entry waits to be applied again
 	quit     <-chan struct{}        // closed when the replica closes
 }
@@ -124,13 +123,11 @@ func (f *fsm) Apply(l *raft.Log) any {
 			return res
 		case <-time.After(wait):
 		}
+		// applying again is safe: the store took nothing of the failed
+		// attempt (one transaction), and a policy version it took into the
+		// node's history is then the head, which AcceptPolicy takes again
+		// as it is (submitToHistory)
 		wait = min(2*wait, retryMax)
-		f.mu.Lock()
-		resync := f.resync
-		f.mu.Unlock()
-		if resync != nil {
-			resync()
-		}
 	}
 }
 

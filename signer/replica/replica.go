@@ -243,16 +243,6 @@ func (r *Replica) Observe(f func(Result)) {
 	r.fsm.observe = f
 }
 
-// OnRetry sets f to run before the state machine applies an entry again
-// after the store failed to (a full disk): what the node keeps in memory
-// from applied entries (its policy history) is rebuilt from the store.
-// Set it before proposing.
-func (r *Replica) OnRetry(f func()) {
-	r.fsm.mu.Lock()
-	defer r.fsm.mu.Unlock()
-	r.fsm.resync = f
-}
-
 // nextSeq is a sequence number above every one this node used, also across
 // restarts and a wiped store: the clock in nanoseconds, or one more than
 // the last.
