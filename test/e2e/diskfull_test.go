@@ -141,7 +141,7 @@ func TestDiskFull(t *testing.T) {
 			t.Fatalf("after freeing space: %s (%s)", got.State, got.Reason)
 		}
 		t.Logf("signed %v after space was freed", time.Since(freed).Round(100*time.Millisecond))
-		if !strings.Contains(c.LogTail("node3", 5000), `"request":"while-full"`) {
+		if !strings.Contains(c.LogTail("node3", 1<<20), `"request":"while-full"`) {
 			t.Fatal("node3 took no part in while-full")
 		}
 	})
